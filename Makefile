@@ -1,0 +1,75 @@
+# AgentAuth: `make run` serves the portal, `make test` runs the whole suite. Both set up .venv first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# Django 6.1 needs Python 3.12+. Try python3.13, python3.12, python3, then pyenv's versions
+# (their shims fail unless PYENV_VERSION names them, so ask for each version explicitly).
+define FIND_PYTHON
+for candidate in python3.13 python3.12 python3; do \
+  if command -v $$candidate >/dev/null 2>&1 && $$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+    command -v $$candidate; exit 0; fi; \
+done; \
+root=$${PYENV_ROOT:-$$HOME/.pyenv}; command -v pyenv >/dev/null 2>&1 && root=$$(pyenv root); \
+for candidate in $$(ls -d $$root/versions/3.1[2-9]*/bin/python 2>/dev/null | sort -rV); do \
+  if $$candidate -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then echo $$candidate; exit 0; fi; \
+done; exit 1
+endef
+
+.PHONY: help run test worker beat lint format bench venv venv-dev migrate clean
+
+help:
+	@echo "make run      serve the portal on http://$(HOST):$(PORT) (embedded: SQLite, no other servers)"
+	@echo "make test     run the whole test suite"
+	@echo "make worker   Celery worker (needs REDIS_URL)    make beat   Celery beat (needs REDIS_URL)"
+	@echo "make lint     ruff check + format check         make bench  benchmark suite"
+
+$(VENV)/.runtime: requirements.txt
+	@python=$$($(FIND_PYTHON)) || { echo "AgentAuth needs Python 3.12 or newer (Django 6.1). Install one, e.g. 'pyenv install 3.12', and retry." >&2; exit 1; }; \
+	  [ -x $(PY) ] || { echo "Creating $(VENV) with $$python"; $$python -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $@
+
+venv: $(VENV)/.runtime
+venv-dev: $(VENV)/.dev
+
+migrate: venv
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "AgentAuth on http://$(HOST):$(PORT)/"
+	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) agentauth.asgi:application
+
+test: venv-dev
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+worker: venv
+	$(PY) manage.py check_services --require-redis
+	$(VENV)/bin/celery -A agentauth worker --loglevel=INFO --concurrency=$${CELERY_CONCURRENCY:-2}
+
+beat: venv
+	$(PY) manage.py check_services --require-redis
+	$(VENV)/bin/celery -A agentauth beat --loglevel=INFO
+
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: venv-dev
+	@echo "The benchmark suite is not built yet (issue: Benchmarks)." >&2; exit 1
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

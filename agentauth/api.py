@@ -1,0 +1,118 @@
+"""What any resource API needs to trust AgentAuth tokens: DRF authentication and scope permissions.
+
+Verification is offline (signature against the cached JWKS, then the revocation list), so a valid
+request costs no database query. Errors follow RFC 6750 §3 and point to the RFC 9728 metadata.
+"""
+
+from functools import cached_property
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from rest_framework import exceptions, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import BasePermission
+
+from .revocation import RevocationUnavailable
+from .tokens import AccessClaims, InvalidToken, verify_access_token
+
+
+class Principal:
+    """The person a token acts for, as seen by an API: no database row until one is asked for."""
+
+    is_authenticated = True
+    is_anonymous = False
+
+    def __init__(self, claims: AccessClaims):
+        self.claims = claims
+
+    @property
+    def pk(self):
+        return int(self.claims.subject) if self.claims.subject.isdigit() else None
+
+    id = pk
+
+    @property
+    def client_id(self):
+        return self.claims.client_id
+
+    @property
+    def scopes(self):
+        return self.claims.scopes
+
+    @cached_property
+    def person(self):
+        return get_user_model().objects.get(pk=self.pk)
+
+    def __str__(self):
+        return f"person {self.claims.subject} via agent {self.claims.client_id}"
+
+
+class InvalidTokenError(exceptions.AuthenticationFailed):
+    default_code = "invalid_token"
+
+
+class InvalidRequestError(exceptions.AuthenticationFailed):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_request"
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+    def __init__(self, required):
+        self.required = sorted(required)
+        super().__init__(f"This call needs the scope {' '.join(self.required)}.")
+
+
+class TemporarilyUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "temporarily_unavailable"
+    default_detail = "Token revocation status cannot be checked right now; try again shortly."
+
+
+def resource_metadata_url():
+    return f"{settings.AGENTAUTH_ISSUER}/.well-known/oauth-protected-resource"
+
+
+class JWTAuthentication(BaseAuthentication):
+    """Bearer JWT access tokens (RFC 6750 header transport only, RFC 9068 validation)."""
+
+    audience = None  # defaults to AGENTAUTH_API_AUDIENCE
+
+    def authenticate(self, request):
+        if "access_token" in request.query_params:
+            raise InvalidRequestError("Send the access token in the Authorization header, not the URL.")
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise InvalidTokenError("Expected 'Authorization: Bearer <token>'.")
+        try:
+            claims = verify_access_token(raw.strip(), audience=self.audience)
+        except InvalidToken:
+            raise InvalidTokenError("The access token is invalid, expired or revoked.") from None
+        except RevocationUnavailable:
+            raise TemporarilyUnavailable() from None
+        return Principal(claims), claims
+
+    def authenticate_header(self, request):
+        return f'Bearer realm="agentauth", resource_metadata="{resource_metadata_url()}"'
+
+
+class HasScopes(BasePermission):
+    """Require the scopes a view names in `required_scopes` (a list, or a dict by HTTP method)."""
+
+    def has_permission(self, request, view):
+        claims = request.auth
+        if not isinstance(claims, AccessClaims):
+            raise exceptions.NotAuthenticated()
+        required = getattr(view, "required_scopes", None)
+        if isinstance(required, dict):
+            required = required.get(request.method)
+        if not required:
+            # A view that forgot to say what it needs is closed, not open.
+            raise InsufficientScope(["(undeclared)"])
+        if not claims.has_scopes(required):
+            raise InsufficientScope(required)
+        return True

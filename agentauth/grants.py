@@ -1,0 +1,121 @@
+"""Consent and its consequences: grant, narrow and revoke scopes; suspend, resume and revoke agents.
+
+Every function here changes who may do what, so each runs in one transaction and cuts off the
+tokens it makes too wide: their ids go on the revocation list, which every API checks.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.models import get_access_token_model, get_refresh_token_model
+
+from . import revocation, scopes, signals
+from .models import Agent, Grant
+
+
+def effective_scopes(user, agent, requested):
+    """requested ∩ granted by the person ∩ allowed for the agent ∩ what the person may do."""
+    grant = Grant.objects.active().filter(user=user, agent=agent).first()
+    if grant is None:
+        return []
+    allowed = set(scopes.available_to(agent)) & set(grant.scopes) & set(requested)
+    return sorted(scopes.grantable_by(user, allowed))
+
+
+def standing_grant(user, agent):
+    return Grant.objects.active().filter(user=user, agent=agent).first()
+
+
+@transaction.atomic
+def grant(user, agent, names):
+    """Record that `user` lets `agent` use `names` (added to what it already holds)."""
+    names = scopes.grantable_by(user, set(names) & set(scopes.available_to(agent)))
+    now = timezone.now()
+    existing = Grant.objects.select_for_update().filter(user=user, agent=agent).first()
+    if existing is None:
+        return Grant.objects.create(user=user, agent=agent, scopes=sorted(names), granted_at=now, changed_at=now)
+    held = set(existing.scopes) if existing.is_active else set()
+    existing.scopes = sorted(held | set(names))
+    existing.changed_at = now
+    if not existing.is_active:
+        existing.granted_at, existing.revoked_at = now, None
+    existing.save()
+    return existing
+
+
+@transaction.atomic
+def set_scopes(user, agent, names):
+    """Make the grant exactly `names`; anything removed takes effect at once."""
+    existing = Grant.objects.select_for_update().filter(user=user, agent=agent, revoked_at__isnull=True).first()
+    names = set(scopes.grantable_by(user, set(names) & set(scopes.available_to(agent))))
+    if existing is None:
+        return grant(user, agent, names)
+    removed = set(existing.scopes) - names
+    existing.scopes, existing.changed_at = sorted(names), timezone.now()
+    existing.save()
+    if removed:
+        revoke_tokens(user=user, agent=agent, carrying=removed)
+        signals.grant_narrowed.send(Grant, grant=existing, removed=sorted(removed))
+    return existing
+
+
+@transaction.atomic
+def revoke_grant(user, agent):
+    """Withdraw consent entirely: every token the agent holds for this person dies."""
+    updated = Grant.objects.filter(user=user, agent=agent, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), changed_at=timezone.now()
+    )
+    revoke_tokens(user=user, agent=agent)
+    if updated:
+        signals.grant_revoked.send(Grant, user=user, agent=agent)
+    return bool(updated)
+
+
+def revoke_tokens(*, agent, user=None, carrying=None):
+    """Revoke access and refresh tokens of `agent` (for `user`), optionally only those carrying scopes."""
+    access_tokens = get_access_token_model().objects.filter(application=agent)
+    refresh_tokens = get_refresh_token_model().objects.filter(application=agent, revoked__isnull=True)
+    if user is not None:
+        access_tokens = access_tokens.filter(user=user)
+        refresh_tokens = refresh_tokens.filter(user=user)
+    if carrying:
+        doomed = [token.pk for token in access_tokens if set(token.scope.split()) & set(carrying)]
+        access_tokens = get_access_token_model().objects.filter(pk__in=doomed)
+    else:
+        refresh_tokens.update(revoked=timezone.now(), access_token=None)
+    # Deleting access tokens puts their jti on the revocation list (receivers.py).
+    access_tokens.delete()
+
+
+@transaction.atomic
+def set_status(agent, status):
+    """Suspend, resume or revoke an agent. Suspended and revoked agents get no token and no API call."""
+    locked = Agent.objects.select_for_update().get(pk=agent.pk)
+    if locked.status == status:
+        return locked
+    if locked.status == Agent.Status.REVOKED:
+        raise ValueError("A revoked agent cannot come back; register it again.")
+    locked.status = status
+    locked.save(update_fields=["status", "updated"])
+    key = revocation.agent_key(locked.client_id)
+    if status == Agent.Status.ACTIVE:
+        revocation.remove(key)
+    else:
+        # The agent key blocks tokens minted in a race with this change; the jti entries keep
+        # today's tokens dead after a resume.
+        revocation.add(key)
+        revoke_tokens(agent=locked)
+        signals.agent_disabled.send(Agent, agent=locked)
+    agent.status = locked.status
+    return locked
+
+
+def suspend(agent):
+    return set_status(agent, Agent.Status.SUSPENDED)
+
+
+def resume(agent):
+    return set_status(agent, Agent.Status.ACTIVE)
+
+
+def revoke_agent(agent):
+    return set_status(agent, Agent.Status.REVOKED)

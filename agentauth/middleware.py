@@ -1,0 +1,44 @@
+"""Request ids for the audit log, and a clean 503 when the database is unreachable."""
+
+import logging
+import re
+import uuid
+
+from django.db import DatabaseError
+from django.http import JsonResponse
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-Id", "")
+        request.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        response = self.get_response(request)
+        response["X-Request-Id"] = request.request_id
+        return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A lost database connection answers 503 JSON with Retry-After, never a stack trace."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DatabaseError):
+            log.error("database unavailable: %s", exception)
+            response = JsonResponse(
+                {"error": "temporarily_unavailable", "error_description": "Try again shortly."}, status=503
+            )
+            response["Retry-After"] = "2"
+            return response
+        return None

@@ -1,0 +1,18 @@
+"""Seed the scope catalogue from settings; the admin edits it afterwards."""
+
+from django.conf import settings
+
+
+def seed_scopes(**kwargs):
+    from .models import Scope
+
+    for name, entry in settings.AGENTAUTH_SCOPES.items():
+        Scope.objects.get_or_create(
+            name=name,
+            defaults={
+                "description": entry["description"],
+                "risk": entry.get("risk", Scope.Risk.LOW),
+                "requires_approval": entry.get("requires_approval", False),
+                "permission": entry.get("permission", ""),
+            },
+        )

@@ -1,0 +1,367 @@
+"""AgentAuth settings: one module, every deployment knob read from the environment.
+
+With nothing set, the portal runs embedded: SQLite in WAL mode, the in-memory channel layer,
+Celery tasks run eagerly in the web process, console e-mail. Production changes only the
+environment: DATABASE_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS, AGENTAUTH_ISSUER, DEBUG=False.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_bool(name, default):
+    value = os.getenv(name, str(default))
+    if value not in ("True", "False", "1", "0", "true", "false"):
+        raise ImproperlyConfigured(f"{name}={value!r}: use 'True' or 'False'")
+    return value in ("True", "1", "true")
+
+
+def env_int(name, default):
+    value = os.getenv(name, str(default))
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number") from None
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in os.getenv(name, default).split(",") if item.strip()]
+
+
+DEBUG = env_bool("DEBUG", True)
+# A development key is only acceptable with DEBUG on; the deploy check refuses it otherwise.
+DEV_SECRET_KEY = "dev-insecure-agentauth-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = os.getenv("SECRET_KEY", DEV_SECRET_KEY)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver" if DEBUG else "")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "oauth2_provider",
+    "channels",
+    "agentauth",
+    "consent",
+    "approvals",
+    "examples",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "agentauth.middleware.RequestIdMiddleware",
+    "agentauth.middleware.DatabaseUnavailableMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "agentauth.urls"
+WSGI_APPLICATION = "agentauth.wsgi.application"
+ASGI_APPLICATION = "agentauth.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# Database: embedded SQLite unless DATABASE_URL names another one.
+DATABASE_URL = os.getenv("DATABASE_URL")
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.getenv("SQLITE_PATH", str(BASE_DIR / "agentauth.sqlite3")),
+        "OPTIONS": {
+            # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at
+            # BEGIN so two token requests can never interleave inside one transaction.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        },
+        "TEST": {"NAME": str(BASE_DIR / ".test.sqlite3")},
+    }
+}
+if DATABASE_URL:
+    DATABASES["default"] = dj_database_url.parse(DATABASE_URL)
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Pooled connections (psycopg-pool) instead of one connection per request.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env_int("DATABASE_POOL_SIZE", 10),
+            "timeout": 10,
+        }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis: the fast path for the channel layer, Celery broker, cache and revocation list.
+REDIS_URL = os.getenv("REDIS_URL")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # redis-py's 5 s socket timeout equals channels_redis' blocking read: give it room.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
+        }
+    }
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Celery: eager in the embedded default, a real broker with REDIS_URL (STACK-NOTES §6).
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TIME_LIMIT = 60
+CELERY_TASK_SOFT_TIME_LIMIT = 45
+CELERY_BEAT_SCHEDULE_FILENAME = os.getenv("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".celerybeat-schedule"))
+CELERY_BEAT_SCHEDULE = {
+    "clear-expired-tokens": {"task": "agentauth.tasks.clear_expired_tokens", "schedule": 3600},
+}
+
+# E-mail (Django 6.1 MAILERS): console by default, SMTP when EMAIL_HOST is set.
+AGENTAUTH_EMAIL_HOST = os.getenv("EMAIL_HOST", "")
+if AGENTAUTH_EMAIL_HOST:
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": AGENTAUTH_EMAIL_HOST,
+                "port": env_int("EMAIL_PORT", 587),
+                "username": os.getenv("EMAIL_HOST_USER", ""),
+                "password": os.getenv("EMAIL_HOST_PASSWORD", ""),
+                "use_tls": env_bool("EMAIL_USE_TLS", True),
+                "timeout": 10,
+            },
+        }
+    }
+else:
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.getenv("DEFAULT_FROM_EMAIL", "AgentAuth <agentauth@localhost>")
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Client secrets are 256-bit random strings: key stretching adds nothing, so they use a
+    # keyed HMAC instead of 1.5M PBKDF2 rounds (see agentauth/hashers.py and the README).
+    "agentauth.hashers.ClientSecretHasher",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "consent:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = DEBUG
+
+# Security headers. Production behaviour follows DEBUG=False (CONTRACT.md).
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = 0 if DEBUG else 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+if os.getenv("SECURE_PROXY_SSL_HEADER") == "X-Forwarded-Proto":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Strict CSP: no inline script or style anywhere. The consent form posts to our own origin and
+# then redirects to the agent; Chromium applies form-action to that redirect too, so it is
+# left open rather than listing every agent's host (DOT docs, "Content Security Policy").
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", "https:"],
+    "connect-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+
+# OAuth: django-oauth-toolkit configured to RFC 9700 (STACK-NOTES §2, SECURITY-CATALOGUE §4).
+AGENTAUTH_ISSUER = os.getenv("AGENTAUTH_ISSUER", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# The audience of tokens for this project's own API (RFC 8707 resource indicator).
+AGENTAUTH_API_AUDIENCE = os.getenv("AGENTAUTH_API_AUDIENCE", f"{AGENTAUTH_ISSUER}/api/")
+# Every audience a token may name: our API plus any registered resource server's.
+AGENTAUTH_RESOURCES = [AGENTAUTH_API_AUDIENCE, *env_list("AGENTAUTH_EXTRA_RESOURCES")]
+AGENTAUTH_ACCESS_TOKEN_SECONDS = env_int("AGENTAUTH_ACCESS_TOKEN_SECONDS", 600)
+AGENTAUTH_REFRESH_TOKEN_SECONDS = env_int("AGENTAUTH_REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
+AGENTAUTH_CODE_SECONDS = env_int("AGENTAUTH_CODE_SECONDS", 60)
+AGENTAUTH_DEVICE_CODE_SECONDS = env_int("AGENTAUTH_DEVICE_CODE_SECONDS", 600)
+AGENTAUTH_DEVICE_INTERVAL = env_int("AGENTAUTH_DEVICE_INTERVAL", 5)
+# Key that encrypts signing keys at rest. Defaults to one derived from SECRET_KEY.
+AGENTAUTH_KEY_ENCRYPTION_KEY = os.getenv("AGENTAUTH_KEY_ENCRYPTION_KEY", "")
+# Dynamic client registration is open on the embedded default; production requires this token.
+AGENTAUTH_REGISTRATION_TOKEN = os.getenv("AGENTAUTH_REGISTRATION_TOKEN", "")
+AGENTAUTH_OPEN_REGISTRATION = env_bool("AGENTAUTH_OPEN_REGISTRATION", DEBUG)
+# Client ids of registered resource servers that may call the introspection endpoint.
+AGENTAUTH_JWKS_CACHE_SECONDS = 300
+
+# The scope catalogue as seeded into the database; edit it later in the admin.
+AGENTAUTH_SCOPES = {
+    "documents:read": {"description": "Read your documents", "risk": "low"},
+    "documents:write": {"description": "Create and change your documents", "risk": "medium"},
+    "payments:read": {"description": "See your payments", "risk": "medium"},
+    "payments:execute": {
+        "description": "Make payments from your account",
+        "risk": "high",
+        "requires_approval": True,
+    },
+}
+
+OAUTH2_PROVIDER_APPLICATION_MODEL = "agentauth.Agent"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "agentauth.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "agentauth.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "agentauth.IDToken"
+OAUTH2_PROVIDER_GRANT_MODEL = "agentauth.AuthorizationCode"
+OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "agentauth.DeviceAuthorization"
+OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "agentauth.oauth.AgentValidator",
+    "OAUTH2_SERVER_CLASS": "agentauth.oauth.AgentServer",
+    "SCOPES_BACKEND_CLASS": "agentauth.scopes.CatalogueScopes",
+    "DEFAULT_SCOPES": [],
+    "SCOPES": {},
+    "ACCESS_TOKEN_GENERATOR": "agentauth.tokens.generate_access_token",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
+    "ACCESS_TOKEN_EXPIRE_SECONDS": AGENTAUTH_ACCESS_TOKEN_SECONDS,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": AGENTAUTH_CODE_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": AGENTAUTH_REFRESH_TOKEN_SECONDS,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "PKCE_REQUIRED": True,
+    "CLIENT_SECRET_HASHER": "agentauth_client_secret",
+    "CLIENT_SECRET_GENERATOR_LENGTH": 64,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    "ALLOW_URI_WILDCARDS": False,
+    "ALLOW_LOCALHOST_LOOPBACK": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    # http stays allowed for loopback redirect URIs only (RFC 8252); see SILENCED_SYSTEM_CHECKS.
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": False,
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "OIDC_ISS_ENDPOINT": AGENTAUTH_ISSUER,
+    "OAUTH_DEVICE_VERIFICATION_URI": f"{AGENTAUTH_ISSUER}/device/",
+    "DEVICE_FLOW_INTERVAL": AGENTAUTH_DEVICE_INTERVAL,
+    "OAUTH2_GRANT_TYPES_SUPPORTED": [
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+        "urn:ietf:params:oauth:grant-type:device_code",
+    ],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "ERROR_RESPONSE_WITH_SCOPES": True,
+    "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": AGENTAUTH_API_AUDIENCE,
+    "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [AGENTAUTH_ISSUER],
+    "OAUTH2_PROTECTED_RESOURCE_NAME": "AgentAuth example API",
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["agentauth.api.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["agentauth.api.HasScopes"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "agentauth.api_errors.exception_handler",
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # oauthlib logs request bodies (client secrets) at DEBUG: never let that through.
+        "oauthlib": {"level": "WARNING"},
+        "oauth2_provider": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+# Deploy checks silenced on purpose, each with its reason.
+SILENCED_SYSTEM_CHECKS = [
+    # DOT W008: http redirect URIs are allowed, but only for loopback hosts (RFC 8252 native
+    # agents); agentauth.redirects refuses http for any other host at registration.
+    "oauth2_provider.W008",
+]
+
+# Demo data and the person-facing portal.
+AGENTAUTH_DEMO_USERNAME = "demo"
+AGENTAUTH_SERVICE_NAME = os.getenv("AGENTAUTH_SERVICE_NAME", "AgentAuth")
+APPROVAL_TTL = timedelta(minutes=env_int("APPROVAL_TTL_MINUTES", 15))

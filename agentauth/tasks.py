@@ -1,0 +1,12 @@
+"""Celery entry points for the core: thin wrappers over plain functions."""
+
+from celery import shared_task
+from oauth2_provider.models import clear_expired
+
+from . import revocation
+
+
+@shared_task
+def clear_expired_tokens():
+    clear_expired()
+    revocation.purge_expired()

@@ -1,0 +1,134 @@
+"""JWT access tokens (RFC 9068): issued by the token endpoint, verified offline by any API."""
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from jwcrypto import jwt
+from jwcrypto.common import JWException
+from oauthlib.oauth2.rfc6749 import errors
+
+from . import keys, revocation
+
+TOKEN_TYPE = "at+jwt"
+ALGORITHM = "ES256"
+# A real access token is well under 2 KB; anything far larger is refused before parsing.
+MAX_TOKEN_LENGTH = 8192
+# jwcrypto allows 60 s of clock skew on exp; iat gets the same.
+CLOCK_SKEW_SECONDS = 60
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, meant for someone else, or revoked."""
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a verified access token says: who it acts for, which agent holds it, what it may do."""
+
+    subject: str
+    client_id: str
+    scopes: frozenset
+    jti: str
+    expires_at: int
+    audience: tuple
+    raw: dict
+
+    def has_scopes(self, required):
+        return set(required) <= self.scopes
+
+
+def audience_for(request):
+    """RFC 8707: the resources the agent named (within what it was granted), else our own API."""
+    requested = getattr(request, "resource", None)
+    requested = [requested] if isinstance(requested, str) else list(requested or [])
+    code = getattr(request, "authorization_code", None)
+    refresh = getattr(request, "refresh_token_instance", None)
+    inherited = (code.resource if code else None) or (refresh.resource if refresh else None) or []
+    audience = requested or inherited or [settings.AGENTAUTH_API_AUDIENCE]
+    known = set(settings.AGENTAUTH_RESOURCES)
+    if not set(audience) <= known or (inherited and not set(audience) <= set(inherited)):
+        raise errors.CustomOAuth2Error(
+            error="invalid_target", description="Unknown or ungranted resource.", request=request
+        )
+    return audience[0] if len(audience) == 1 else audience
+
+
+def generate_access_token(request):
+    """oauthlib token generator: sign an RFC 9068 JWT for the validated request."""
+    kid, key = keys.signing_key()
+    now = int(time.time())
+    user = getattr(request, "user", None)
+    client = request.client
+    claims = {
+        "iss": settings.AGENTAUTH_ISSUER,
+        "sub": str(user.pk) if user is not None else f"agent:{client.client_id}",
+        "aud": audience_for(request),
+        "client_id": client.client_id,
+        "scope": " ".join(request.scopes or []),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + int(request.expires_in),
+    }
+    # Remembered so the stored AccessToken row can name its jti (revocation looks it up).
+    request.access_token_jti = claims["jti"]
+    token = jwt.JWT(header={"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": kid}, claims=claims)
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+def verify_access_token(raw, audience=None):
+    """Verify signature, header and claims offline, then check the revocation list.
+
+    Raises InvalidToken for anything unacceptable and revocation.RevocationUnavailable when
+    the revocation list cannot be read (the caller fails closed).
+    """
+    if not raw or len(raw) > MAX_TOKEN_LENGTH or raw.count(".") != 2:
+        raise InvalidToken("malformed token")
+    try:
+        token = jwt.JWT()
+        token.deserialize(raw)
+        header = token.token.jose_header
+        if header.get("alg") != ALGORITHM or header.get("typ") != TOKEN_TYPE:
+            raise InvalidToken("unexpected token type or algorithm")
+        for forbidden in ("jku", "x5u", "jwk", "x5c", "crit"):
+            if forbidden in header:
+                raise InvalidToken(f"header parameter {forbidden} is not accepted")
+        kid = header.get("kid")
+        key = keys.verification_key(kid) if isinstance(kid, str) and len(kid) <= 64 else None
+        if key is None:
+            raise InvalidToken("unknown signing key")
+        token = jwt.JWT(
+            jwt=raw,
+            key=key,
+            algs=[ALGORITHM],
+            expected_type="JWS",
+            check_claims={
+                "iss": settings.AGENTAUTH_ISSUER,
+                "aud": audience or settings.AGENTAUTH_API_AUDIENCE,
+                "exp": None,
+            },
+        )
+        claims = json.loads(token.claims)
+    except InvalidToken:
+        raise
+    except (JWException, ValueError, TypeError, KeyError) as error:
+        raise InvalidToken(str(error)) from None
+    if not all(isinstance(claims.get(name), str) for name in ("sub", "client_id", "jti", "scope")):
+        raise InvalidToken("required claims missing")
+    if not isinstance(claims.get("iat"), int) or claims["iat"] > time.time() + CLOCK_SKEW_SECONDS:
+        raise InvalidToken("issued in the future")
+    if revocation.is_revoked(claims["jti"], claims["client_id"]):
+        raise InvalidToken("token revoked")
+    aud = claims.get("aud")
+    return AccessClaims(
+        subject=claims["sub"],
+        client_id=claims["client_id"],
+        scopes=frozenset(claims["scope"].split()),
+        jti=claims["jti"],
+        expires_at=claims["exp"],
+        audience=tuple(aud) if isinstance(aud, list) else (aud,),
+        raw=claims,
+    )

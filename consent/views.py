@@ -1,0 +1,223 @@
+"""What a person sees and controls: the consent screen, the device page, the dashboard."""
+
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.db import transaction
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.generic import View
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.http import OAuth2ResponseRedirect
+from oauth2_provider.views.base import BaseAuthorizationView
+
+from agentauth import grants, scopes
+from agentauth.models import Agent, DeviceAuthorization
+
+SIGNED_REQUEST_AGE = 600  # seconds a consent screen stays usable
+
+
+def home(request):
+    return redirect("consent:dashboard" if request.user.is_authenticated else "login")
+
+
+@login_required
+def dashboard(request):
+    agent_grants = request.user.agent_grants.active().select_related("agent").order_by("-changed_at")
+    owned = Agent.objects.owned_by(request.user).order_by("name")
+    return render(request, "consent/dashboard.html", {"grants": agent_grants, "owned_agents": owned})
+
+
+def scope_rows(user, requested):
+    """Requested scopes grouped by resource, each marked grantable or not, high risk off by default."""
+    grantable = set(scopes.grantable_by(user, requested))
+    groups = {}
+    for scope in scopes.describe(requested):
+        groups.setdefault(scope.resource, []).append(
+            {
+                "scope": scope,
+                "grantable": scope.name in grantable,
+                "checked": scope.name in grantable and scope.risk != scope.Risk.HIGH,
+            }
+        )
+    return sorted(groups.items())
+
+
+def _sign(user, payload, purpose):
+    return signing.dumps(payload, salt=f"consent:{purpose}:{user.pk}", compress=True)
+
+
+def _unsign(user, value, purpose):
+    try:
+        return signing.loads(value or "", salt=f"consent:{purpose}:{user.pk}", max_age=SIGNED_REQUEST_AGE)
+    except signing.BadSignature:
+        return None
+
+
+def _error_redirect(agent, redirect_uri, error, description, state):
+    query = {"error": error, "error_description": description, "iss": settings.AGENTAUTH_ISSUER}
+    if state:
+        query["state"] = state
+    separator = "&" if urlsplit(redirect_uri).query else "?"
+    return OAuth2ResponseRedirect(redirect_uri + separator + urlencode(query), agent.get_allowed_schemes())
+
+
+@method_decorator(never_cache, name="dispatch")
+class AuthorizeView(BaseAuthorizationView):
+    """The authorization endpoint (RFC 6749 §4.1, OAuth 2.1): always asks the person.
+
+    The original request travels signed, bound to the person, so nothing on the form but the
+    checked scopes and the button can change what is granted.
+    """
+
+    def get(self, request, *args, **kwargs):
+        try:
+            requested, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        agent = Agent.objects.get(client_id=credentials["client_id"])
+        redirect_uri, state = credentials["redirect_uri"], credentials.get("state")
+        if credentials.get("code_challenge_method") != "S256":
+            return _error_redirect(agent, redirect_uri, "invalid_request", "PKCE with S256 is required.", state)
+        if "none" in request.GET.get("prompt", "").split():
+            return _error_redirect(agent, redirect_uri, "consent_required", "The person must consent.", state)
+        resources = request.GET.getlist("resource")
+        if not set(resources) <= set(settings.AGENTAUTH_RESOURCES):
+            return _error_redirect(agent, redirect_uri, "invalid_target", "Unknown resource.", state)
+        if resources:
+            credentials["resource"] = resources
+        payload = {"credentials": _plain(credentials), "scopes": requested}
+        return self.render_consent(agent, payload)
+
+    def post(self, request, *args, **kwargs):
+        payload = _unsign(request.user, request.POST.get("request"), "authorize")
+        if payload is None:
+            return render(request, "consent/expired.html", status=400)
+        credentials = payload["credentials"]
+        agent = Agent.objects.filter(client_id=credentials["client_id"]).first()
+        if agent is None or not agent.is_active:
+            return render(request, "consent/expired.html", status=400)
+        checked = scopes.grantable_by(
+            request.user, [name for name in request.POST.getlist("scope") if name in payload["scopes"]]
+        )
+        allow = "allow" in request.POST
+        if allow and not checked:
+            return self.render_consent(agent, payload, error="Switch on at least one permission, or choose Deny.")
+        try:
+            with transaction.atomic():
+                if allow:
+                    grants.grant(request.user, agent, checked)
+                uri, headers, body, status = self.create_authorization_response(
+                    request=request, scopes=" ".join(checked), credentials=credentials, allow=allow
+                )
+        except OAuthToolkitError as error:
+            return self.error_response(error, agent)
+        return self.redirect(uri, agent)
+
+    def render_consent(self, agent, payload, error=None):
+        redirect_host = urlsplit(payload["credentials"]["redirect_uri"]).netloc
+        context = {
+            "agent": agent,
+            "groups": scope_rows(self.request.user, payload["scopes"]),
+            "signed_request": _sign(self.request.user, payload, "authorize"),
+            "redirect_host": redirect_host,
+            "error": error,
+            "action": self.request.path,
+        }
+        return render(self.request, "consent/authorize.html", context, status=400 if error else 200)
+
+
+def _plain(credentials):
+    """Credentials as JSON-safe values (oauthlib hands some back as lists or None)."""
+    keep = (
+        "client_id",
+        "redirect_uri",
+        "response_type",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "resource",
+    )
+    return {key: credentials[key] for key in keep if credentials.get(key) is not None}
+
+
+def _normalise_user_code(value):
+    return "".join(ch for ch in (value or "").upper() if ch.isalnum())[:32]
+
+
+@method_decorator(login_required, name="dispatch")
+@method_decorator(never_cache, name="dispatch")
+class DeviceView(View):
+    """RFC 8628 §3.3: the person types the code the agent shows, sees the agent, then consents."""
+
+    template_name = "consent/device.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"user_code": _normalise_user_code(request.GET.get("user_code"))})
+
+    def post(self, request):
+        if "request" in request.POST:
+            return self.decide(request)
+        user_code = _normalise_user_code(request.POST.get("user_code"))
+        device = self._pending(user_code)
+        if device is None:
+            error = "That code is not valid or has expired. Check the code your agent shows."
+            return render(request, self.template_name, {"user_code": user_code, "error": error}, status=400)
+        return self.render_consent(device)
+
+    def _pending(self, user_code):
+        device = DeviceAuthorization.objects.filter(
+            user_code=user_code, status=DeviceAuthorization.AUTHORIZATION_PENDING, expires__gt=timezone.now()
+        ).first()
+        if device is None:
+            return None
+        agent = Agent.objects.filter(client_id=device.client_id).first()
+        return device if agent is not None and agent.is_active else None
+
+    def render_consent(self, device, error=None):
+        agent = Agent.objects.get(client_id=device.client_id)
+        requested = device.scope.split()
+        context = {
+            "agent": agent,
+            "groups": scope_rows(self.request.user, requested),
+            "signed_request": _sign(self.request.user, {"device": device.pk, "scopes": requested}, "device"),
+            "device": True,
+            "error": error,
+            "action": self.request.path,
+        }
+        return render(self.request, "consent/authorize.html", context, status=400 if error else 200)
+
+    def decide(self, request):
+        payload = _unsign(request.user, request.POST.get("request"), "device")
+        if payload is None:
+            return render(request, "consent/expired.html", status=400)
+        device = DeviceAuthorization.objects.filter(pk=payload["device"]).first()
+        agent = Agent.objects.filter(client_id=device.client_id).first() if device else None
+        if device is None or agent is None:
+            return render(request, "consent/expired.html", status=400)
+        checked = scopes.grantable_by(
+            request.user, [name for name in request.POST.getlist("scope") if name in payload["scopes"]]
+        )
+        allow = "allow" in request.POST
+        if allow and not checked:
+            return self.render_consent(device, error="Switch on at least one permission, or choose Deny.")
+        with transaction.atomic():
+            # Compare-and-swap: the code is decided once, by one person, while still pending.
+            pending = DeviceAuthorization.objects.filter(
+                pk=device.pk, status=DeviceAuthorization.AUTHORIZATION_PENDING, expires__gt=timezone.now()
+            )
+            if allow:
+                updated = pending.update(
+                    status=DeviceAuthorization.AUTHORIZED, user=request.user, scope=" ".join(checked)
+                )
+                if updated:
+                    grants.grant(request.user, agent, checked)
+            else:
+                updated = pending.update(status=DeviceAuthorization.DENIED, user=request.user)
+        if not updated:
+            return render(request, "consent/expired.html", status=409)
+        return render(request, "consent/device_done.html", {"agent": agent, "allowed": allow, "scopes": checked})
