@@ -15,6 +15,8 @@ from oauth2_provider.models import (
     AbstractRefreshToken,
 )
 
+from .redirects import redirect_uri_matches, validate_redirect_uris
+
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}:(read|write|execute)$")
 
 # Standard grant type names (RFC 6749, RFC 8628) and DOT's internal spelling of each.
@@ -138,9 +140,10 @@ class Agent(AbstractApplication):
     def is_usable(self, request):
         return self.is_active
 
-    def clean(self):
-        from .redirects import validate_redirect_uris
+    def redirect_uri_allowed(self, uri):
+        return redirect_uri_matches(uri, self.redirect_uris.split())
 
+    def clean(self):
         errors = {}
         try:
             validate_redirect_uris(self.redirect_uris.split())

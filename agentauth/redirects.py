@@ -22,7 +22,7 @@ def validate_redirect_uri(uri):
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http") or not parts.hostname:
         raise ValidationError(f"{uri!r}: use an absolute https URI.")
-    if scheme != parts.scheme:
+    if not uri.startswith(scheme + "://"):
         raise ValidationError(f"{uri!r}: write the scheme in lower case.")
     if "#" in uri:
         raise ValidationError(f"{uri!r}: a redirect URI must not contain a fragment.")
@@ -43,3 +43,25 @@ def validate_redirect_uris(uris):
             errors.extend(error.messages)
     if errors:
         raise ValidationError(errors)
+
+
+def _without_loopback_port(uri):
+    """For http loopback URIs, the port is the native app's choice (RFC 8252 §7.3): drop it."""
+    try:
+        parts = urlsplit(uri)
+        if parts.scheme == "http" and parts.hostname in ("127.0.0.1", "::1") and parts.port:
+            host = "[::1]" if parts.hostname == "::1" else parts.hostname
+            return parts._replace(netloc=host).geturl()
+    except ValueError:
+        return None
+    return uri
+
+
+def redirect_uri_matches(uri, registered):
+    """Simple string comparison (OAuth 2.1 §4.1.1), the loopback port excepted."""
+    if not uri or len(uri) > MAX_URI_LENGTH:
+        return False
+    if uri in registered:
+        return True
+    candidate = _without_loopback_port(uri)
+    return candidate is not None and candidate != uri and candidate in registered

@@ -93,6 +93,19 @@ class AuthorizeView(BaseAuthorizationView):
         payload = {"credentials": _plain(credentials), "scopes": requested}
         return self.render_consent(agent, payload)
 
+    def handle_no_permission(self):
+        """Signed out: check the request first, so no redirect ever leaves for an unchecked URI."""
+        try:
+            _, credentials = self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        if "none" in self.request.GET.get("prompt", "").split():
+            agent = Agent.objects.get(client_id=credentials["client_id"])
+            return _error_redirect(
+                agent, credentials["redirect_uri"], "login_required", "Sign-in needed.", credentials.get("state")
+            )
+        return super().handle_no_permission()
+
     def post(self, request, *args, **kwargs):
         payload = _unsign(request.user, request.POST.get("request"), "authorize")
         if payload is None:
@@ -117,6 +130,16 @@ class AuthorizeView(BaseAuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, agent)
         return self.redirect(uri, agent)
+
+    def render_to_response(self, context, status=400):
+        """Errors that must not go back to the agent (unknown agent, bad redirect URI) stop here."""
+        error = context.get("error")
+        return render(
+            self.request,
+            "consent/error.html",
+            {"error": getattr(error, "error", "invalid_request"), "description": getattr(error, "description", "")},
+            status=status,
+        )
 
     def render_consent(self, agent, payload, error=None):
         redirect_host = urlsplit(payload["credentials"]["redirect_uri"]).netloc
