@@ -241,4 +241,5 @@ class AuthorizationCode(AbstractGrant):
 
 
 class DeviceAuthorization(AbstractDeviceGrant):
-    pass
+    # DOT's last_checked is auto_now (set at creation too); slow_down needs the last poll.
+    polled_at = models.DateTimeField(null=True, blank=True)

@@ -132,10 +132,11 @@ class AgentValidator(OAuth2Validator):
         if found.status == found.DENIED:
             raise device_errors.AccessDenied(request=request)
         if found.status == found.AUTHORIZATION_PENDING:
-            too_soon = found.last_checked and now - found.last_checked < timedelta(seconds=found.interval)
+            too_soon = found.polled_at is not None and now - found.polled_at < timedelta(seconds=found.interval)
             if too_soon:
                 found.interval += SLOW_DOWN_STEP
-            found.save(update_fields=["interval", "last_checked"])
+            found.polled_at = now
+            found.save(update_fields=["interval", "polled_at", "last_checked"])
             if too_soon:
                 raise device_errors.SlowDownError(request=request)
             raise device_errors.AuthorizationPendingError(request=request)

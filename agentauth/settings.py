@@ -318,6 +318,8 @@ OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": AGENTAUTH_ISSUER,
     "OAUTH_DEVICE_VERIFICATION_URI": f"{AGENTAUTH_ISSUER}/device/",
     "DEVICE_FLOW_INTERVAL": AGENTAUTH_DEVICE_INTERVAL,
+    # DOT's default hook 500s on an unknown device code; AgentValidator does this job instead.
+    "OAUTH_PRE_TOKEN_VALIDATION": [],
     "OAUTH2_GRANT_TYPES_SUPPORTED": [
         "authorization_code",
         "client_credentials",

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from . import health, keys, registration, scopes
@@ -121,7 +122,9 @@ class IntrospectView(OAuthLibMixin, View):
     """RFC 7662, for registered resource servers only: other agents learn nothing."""
 
     def post(self, request, *args, **kwargs):
-        valid, oauthlib_request = self.authenticate_client(request)
+        core = self.get_oauthlib_core()
+        oauthlib_request = OAuthlibRequest(*core._extract_params(request))
+        valid = core.server.request_validator.authenticate_client(oauthlib_request)
         client = getattr(oauthlib_request, "client", None)
         if not valid or client is None:
             return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
