@@ -24,6 +24,7 @@ def issuer(live_server, settings):
     settings.OAUTH2_PROVIDER = settings.OAUTH2_PROVIDER | {
         "OIDC_ISS_ENDPOINT": url,
         "OAUTH_DEVICE_VERIFICATION_URI": f"{url}/device/",
+        "ALWAYS_RELOAD_OAUTHLIB_CORE": True,  # DOT caches the server, and its device URI, per view class
         "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": f"{url}/api/",
         "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [url],
     }

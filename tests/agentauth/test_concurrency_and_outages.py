@@ -1,0 +1,139 @@
+"""Races on real PostgreSQL row locks and outages of real Redis."""
+
+import threading
+from urllib.parse import urlencode
+
+import pytest
+import requests
+from django.core.cache import cache
+
+from agentauth import revocation
+from agentauth.models import Revocation
+
+from ..conftest import basic_auth
+
+
+@pytest.mark.catalogue("AC-02")
+@pytest.mark.django_db(transaction=True)
+def test_one_code_redeemed_by_25_requests_at_once_yields_one_token(
+    requires_postgres, live_server, client, web_agent, alice, settings
+):
+    from ..conftest import OAuthClient
+
+    client.force_login(alice)
+    oauth = OAuthClient(client)
+    code, verifier = oauth.code_flow(web_agent, "documents:read")
+    body = urlencode(
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": "https://agent.example/cb",
+            "code_verifier": verifier,
+        }
+    )
+    headers = {
+        "Authorization": basic_auth(web_agent)["HTTP_AUTHORIZATION"],
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    barrier = threading.Barrier(25)
+    statuses = []
+
+    def redeem():
+        barrier.wait()
+        statuses.append(requests.post(f"{live_server.url}/o/token/", data=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=redeem) for _ in range(25)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] + [400] * 24
+    from agentauth.models import AccessToken
+
+    assert AccessToken.objects.count() == 1
+
+
+@pytest.mark.catalogue("RT-03")
+@pytest.mark.django_db(transaction=True)
+def test_ten_parallel_refreshes_yield_at_most_one_successor(requires_postgres, live_server, client, web_agent, alice):
+    from ..conftest import OAuthClient
+
+    client.force_login(alice)
+    tokens = OAuthClient(client).tokens_for(web_agent, "documents:read")
+    body = urlencode({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]})
+    headers = {
+        "Authorization": basic_auth(web_agent)["HTTP_AUTHORIZATION"],
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    barrier = threading.Barrier(10)
+    responses = []
+
+    def rotate():
+        barrier.wait()
+        responses.append(requests.post(f"{live_server.url}/o/token/", data=body, headers=headers))
+
+    threads = [threading.Thread(target=rotate) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert all(response.status_code in (200, 400) for response in responses)
+    successes = [response.json()["refresh_token"] for response in responses if response.status_code == 200]
+    assert len(successes) <= 1
+
+
+@pytest.mark.catalogue("FT-01")
+def test_revocations_survive_a_redis_restart(redis_url, oauth, cc_agent, client):
+    token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
+    client.get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    from agentauth import grants
+
+    grants.suspend(cc_agent)
+    cache.clear()  # Redis restarted without persistence: every key is gone, the marker too
+
+    response = client.get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 401
+    assert cache.get(revocation.LOADED_MARKER) == 1  # rebuilt from the database
+
+
+@pytest.mark.catalogue("FT-01")
+def test_revocation_check_falls_back_to_the_database_when_redis_is_down(oauth, cc_agent, client, settings, db):
+    token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
+    from agentauth import grants
+
+    grants.suspend(cc_agent)
+    assert Revocation.objects.exists()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+    revoked = client.get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert revoked.status_code == 401
+
+
+def test_when_neither_redis_nor_the_database_can_answer_the_api_fails_closed(oauth, cc_agent, client, monkeypatch):
+    token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
+
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    from django.db import DatabaseError
+
+    def db_down(*args, **kwargs):
+        raise DatabaseError("database down")
+
+    monkeypatch.setattr(cache, "get_many", down)
+    monkeypatch.setattr(revocation.Revocation.objects, "filter", db_down)
+
+    response = client.get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 503
+    assert response.json()["error"] == "temporarily_unavailable"
