@@ -89,6 +89,13 @@ def revoke_tokens(*, agent, user=None, carrying=None):
 
 
 @transaction.atomic
+def revoke_person_tokens(user):
+    """Sign the person's agents out everywhere: every token acting for them dies; consent stays."""
+    RefreshToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now(), access_token=None)
+    AccessToken.objects.filter(user=user).delete()
+
+
+@transaction.atomic
 def set_status(agent, status):
     """Suspend, resume or revoke an agent. Suspended and revoked agents get no token and no API call."""
     locked = Agent.objects.select_for_update().get(pk=agent.pk)

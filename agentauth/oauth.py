@@ -41,6 +41,18 @@ SLOW_DOWN_STEP = 5  # seconds added to the interval on each slow_down (RFC 8628 
 
 
 class AgentValidator(OAuth2Validator):
+    # --- who is calling --------------------------------------------------------------------------
+
+    def authenticate_client(self, request, *args, **kwargs):
+        authenticated = super().authenticate_client(request, *args, **kwargs)
+        if (
+            authenticated
+            and request.client.client_type == Agent.CLIENT_PUBLIC
+            and request.grant_type == CLIENT_CREDENTIALS
+        ):
+            return False  # client credentials need a secret, which a public agent does not have
+        return authenticated
+
     # --- which grants and scopes --------------------------------------------------------------
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):

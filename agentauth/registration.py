@@ -51,6 +51,7 @@ def register_agent(
     if not name:
         raise ValidationError({"name": "Give the agent a name."})
     secret = new_client_secret() if confidential else None
+    # A public agent gets a secret nobody ever sees, so an empty secret can never authenticate it.
     agent = Agent(
         name=name,
         user=owner,
@@ -61,7 +62,7 @@ def register_agent(
         authorization_grant_type=_dot_grant_type(grant_types),
         grant_types=grant_types,
         redirect_uris=" ".join(redirect_uris),
-        client_secret=secret or "",
+        client_secret=secret or new_client_secret(),
         description=clean_text(description, 2000),
         developer=clean_text(developer, 200),
         homepage_uri=homepage_uri,

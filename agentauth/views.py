@@ -5,7 +5,7 @@ import json
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
@@ -35,6 +35,26 @@ def oauth_error(error, description=None, status=400, headers=None):
     response = JsonResponse(body, status=status, headers=headers)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# RFC 8707 lets `resource` repeat; every other parameter appears at most once (RFC 6749 §3.2).
+REPEATABLE_PARAMETERS = {"resource"}
+
+
+def form_problem(request):
+    """Why a POST to an OAuth endpoint is not a well-formed form, or None."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return "Use application/x-www-form-urlencoded (RFC 6749 §3.2)."
+    if request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return "Use UTF-8."
+    try:
+        repeated = [name for name, values in request.POST.lists() if len(values) > 1]
+    except (BadRequest, UnicodeDecodeError, ValueError):
+        return "The body could not be parsed."
+    repeated = [name for name in repeated if name not in REPEATABLE_PARAMETERS]
+    if repeated:
+        return f"Parameters must not repeat: {', '.join(sorted(repeated))}."
+    return None
 
 
 @require_GET
@@ -92,8 +112,11 @@ class TokenView(OAuthLibMixin, View):
     tokens were saved, and a refresh token rotates together with its successor."""
 
     def post(self, request, *args, **kwargs):
-        if request.content_type != "application/x-www-form-urlencoded":
-            return oauth_error("invalid_request", "Use application/x-www-form-urlencoded (RFC 6749 §3.2).")
+        problem = form_problem(request)
+        if problem:
+            return oauth_error("invalid_request", problem)
+        if request.headers.get("Authorization") and "client_secret" in request.POST:
+            return oauth_error("invalid_request", "Use one client authentication method, not two (RFC 6749 §2.3).")
         try:
             with transaction.atomic():
                 url, headers, body, status = self.create_token_response(request)

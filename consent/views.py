@@ -75,6 +75,15 @@ class AuthorizeView(BaseAuthorizationView):
     """
 
     def get(self, request, *args, **kwargs):
+        repeated = [name for name, values in request.GET.lists() if len(values) > 1 and name != "resource"]
+        if repeated:
+            # RFC 6749 §3.1: no parameter twice. Which copy is genuine is unknowable, so no redirect.
+            return render(
+                request,
+                "consent/error.html",
+                {"error": "invalid_request", "description": f"Repeated parameters: {', '.join(sorted(repeated))}"},
+                status=400,
+            )
         try:
             requested, credentials = self.validate_authorization_request(request)
         except OAuthToolkitError as error:

@@ -253,3 +253,17 @@ def test_signed_out_person_is_sent_to_sign_in(client, web_agent):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.catalogue("FZ-01")
+@pytest.mark.parametrize("name", ["client_id", "redirect_uri", "scope", "state", "code_challenge"])
+def test_repeated_authorization_parameters_are_refused_without_redirect(alice_oauth, web_agent, name):
+    _, challenge = pkce_pair()
+    query = (
+        f"response_type=code&client_id={web_agent.client_id}&redirect_uri=https%3A%2F%2Fagent.example%2Fcb"
+        f"&scope=documents%3Aread&state=s&code_challenge={challenge}&code_challenge_method=S256&{name}=again"
+    )
+
+    response = alice_oauth.client.get(f"/o/authorize/?{query}")
+
+    assert response.status_code == 400 and "Location" not in response

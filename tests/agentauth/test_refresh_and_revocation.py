@@ -182,3 +182,26 @@ def test_client_credentials_issue_no_refresh_token(oauth, cc_agent):
 
     assert "refresh_token" not in body
     assert not RefreshToken.objects.exists()
+
+
+@pytest.mark.catalogue("RT-06")
+@pytest.mark.parametrize("change", ["password", "disable"])
+def test_a_new_password_or_a_disabled_account_ends_every_agent_session(alice_oauth, web_agent, alice, client, change):
+    tokens = alice_oauth.tokens_for(web_agent, "documents:read")
+
+    if change == "password":
+        alice.set_password("a brand new passphrase 42")
+    else:
+        alice.is_active = False
+    alice.save()
+
+    assert api_status(client, tokens["access_token"]) == 401
+    assert refresh(alice_oauth, web_agent, tokens["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def test_signing_in_does_not_revoke_anything(alice_oauth, web_agent, alice, client):
+    tokens = alice_oauth.tokens_for(web_agent, "documents:read")
+
+    client.login(username="alice", password="correct horse battery staple")
+
+    assert api_status(client, tokens["access_token"]) == 200
