@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from . import grants
-from .models import Agent, Grant, Revocation, Scope, SigningKey
+from .models import Agent, Grant, GrantChange, Revocation, Scope, SigningKey
 
 # DOT registers its own admin for the swapped models; ours replaces it.
 for model in (Agent, get_access_token_model(), get_refresh_token_model()):
@@ -82,8 +82,25 @@ class GrantAdmin(admin.ModelAdmin):
     @admin.action(description="Revoke selected grants (and every token they back)")
     def revoke(self, request, queryset):
         for grant in queryset.select_related("user", "agent"):
-            grants.revoke_grant(grant.user, grant.agent)
+            grants.revoke_grant(grant.user, grant.agent, via=GrantChange.Via.ADMIN)
         self.message_user(request, "Grants revoked.")
+
+
+@admin.register(GrantChange)
+class GrantChangeAdmin(admin.ModelAdmin):
+    list_display = ["at", "grant", "summary", "via"]
+    list_filter = ["via"]
+    search_fields = ["grant__user__username", "grant__agent__name"]
+    list_select_related = ["grant__user", "grant__agent"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SigningKey)

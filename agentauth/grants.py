@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import revocation, scopes, signals
-from .models import AccessToken, Agent, Grant, RefreshToken
+from .models import AccessToken, Agent, Grant, GrantChange, RefreshToken
 
 
 def effective_scopes(user, agent, requested):
@@ -24,33 +24,43 @@ def standing_grant(user, agent):
     return Grant.objects.active().filter(user=user, agent=agent).first()
 
 
+def _record(grant, before, via):
+    if sorted(before) != sorted(grant.scopes if grant.is_active else []):
+        GrantChange.objects.create(
+            grant=grant, before=sorted(before), after=sorted(grant.scopes) if grant.is_active else [], via=via
+        )
+
+
 @transaction.atomic
-def grant(user, agent, names):
+def grant(user, agent, names, via=GrantChange.Via.SYSTEM):
     """Record that `user` lets `agent` use `names` (added to what it already holds)."""
     names = scopes.grantable_by(user, set(names) & set(scopes.available_to(agent)))
     now = timezone.now()
-    existing = Grant.objects.select_for_update().filter(user=user, agent=agent).first()
-    if existing is None:
-        return Grant.objects.create(user=user, agent=agent, scopes=sorted(names), granted_at=now, changed_at=now)
-    held = set(existing.scopes) if existing.is_active else set()
-    existing.scopes = sorted(held | set(names))
-    existing.changed_at = now
+    existing, _ = Grant.objects.select_for_update().get_or_create(
+        user=user, agent=agent, defaults={"scopes": [], "granted_at": now, "changed_at": now}
+    )
+    before = existing.scopes if existing.is_active else []
     if not existing.is_active:
         existing.granted_at, existing.revoked_at = now, None
+    existing.scopes = sorted(set(before) | set(names))
+    existing.changed_at = now
     existing.save()
+    _record(existing, before, via)
     return existing
 
 
 @transaction.atomic
-def set_scopes(user, agent, names):
+def set_scopes(user, agent, names, via=GrantChange.Via.SYSTEM):
     """Make the grant exactly `names`; anything removed takes effect at once."""
     existing = Grant.objects.select_for_update().filter(user=user, agent=agent, revoked_at__isnull=True).first()
     names = set(scopes.grantable_by(user, set(names) & set(scopes.available_to(agent))))
     if existing is None:
-        return grant(user, agent, names)
-    removed = set(existing.scopes) - names
+        return grant(user, agent, names, via)
+    before = list(existing.scopes)
+    removed = set(before) - names
     existing.scopes, existing.changed_at = sorted(names), timezone.now()
     existing.save()
+    _record(existing, before, via)
     if removed:
         revoke_tokens(user=user, agent=agent, carrying=removed)
         signals.grant_narrowed.send(Grant, grant=existing, removed=sorted(removed))
@@ -58,15 +68,18 @@ def set_scopes(user, agent, names):
 
 
 @transaction.atomic
-def revoke_grant(user, agent):
+def revoke_grant(user, agent, via=GrantChange.Via.SYSTEM):
     """Withdraw consent entirely: every token the agent holds for this person dies."""
-    updated = Grant.objects.filter(user=user, agent=agent, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), changed_at=timezone.now()
-    )
+    existing = Grant.objects.select_for_update().filter(user=user, agent=agent, revoked_at__isnull=True).first()
+    if existing is not None:
+        before = list(existing.scopes)
+        existing.revoked_at = existing.changed_at = timezone.now()
+        existing.save()
+        _record(existing, before, via)
     revoke_tokens(user=user, agent=agent)
-    if updated:
+    if existing is not None:
         signals.grant_revoked.send(Grant, user=user, agent=agent)
-    return bool(updated)
+    return existing is not None
 
 
 def revoke_tokens(*, agent, user=None, carrying=None):

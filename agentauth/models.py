@@ -191,6 +191,46 @@ class Grant(models.Model):
         return self.revoked_at is None
 
 
+class GrantChange(models.Model):
+    """One entry of a person's consent history: what an agent could do before and after."""
+
+    class Via(models.TextChoices):
+        CONSENT = "consent", "Consent screen"
+        DEVICE = "device", "Device code"
+        PORTAL = "portal", "Portal"
+        ADMIN = "admin", "Administrator"
+        COMMAND = "command", "Command line"
+        SYSTEM = "system", "AgentAuth"
+
+    grant = models.ForeignKey(Grant, models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    before = models.JSONField(default=list)
+    after = models.JSONField(default=list)
+    via = models.CharField(max_length=20, choices=Via, default=Via.SYSTEM)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.grant}: {self.summary}"
+
+    @property
+    def added(self):
+        return sorted(set(self.after) - set(self.before))
+
+    @property
+    def removed(self):
+        return sorted(set(self.before) - set(self.after))
+
+    @property
+    def summary(self):
+        if not self.after:
+            return "revoked"
+        if not self.before:
+            return "granted"
+        return "widened" if self.added and not self.removed else "narrowed" if self.removed else "changed"
+
+
 class SigningKey(models.Model):
     """An ES256 key that signs access tokens; the private half is encrypted at rest."""
 

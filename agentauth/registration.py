@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import grants
-from .models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, Scope
+from .models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, GrantChange, Scope
 
 MAX_NAME_LENGTH = 100
 
@@ -74,7 +74,8 @@ def register_agent(
     if allowed_scopes:
         agent.allowed_scopes.set(Scope.objects.filter(name__in=allowed_scopes))
     if owner is not None and grant_scopes:
-        grants.grant(owner, agent, grant_scopes)
+        via = registered_via if registered_via in GrantChange.Via.values else GrantChange.Via.SYSTEM
+        grants.grant(owner, agent, grant_scopes, via=via)
     return agent, secret
 
 

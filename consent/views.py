@@ -1,4 +1,4 @@
-"""What a person sees and controls: the consent screen, the device page, the dashboard."""
+"""The consent screen (authorization code flow) and the device page (RFC 8628)."""
 
 from urllib.parse import urlencode, urlsplit
 
@@ -16,20 +16,13 @@ from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.views.base import BaseAuthorizationView
 
 from agentauth import grants, scopes
-from agentauth.models import Agent, DeviceAuthorization
+from agentauth.models import Agent, DeviceAuthorization, GrantChange
 
 SIGNED_REQUEST_AGE = 600  # seconds a consent screen stays usable
 
 
 def home(request):
     return redirect("consent:dashboard" if request.user.is_authenticated else "login")
-
-
-@login_required
-def dashboard(request):
-    agent_grants = request.user.agent_grants.active().select_related("agent").order_by("-changed_at")
-    owned = Agent.objects.owned_by(request.user).order_by("name")
-    return render(request, "consent/dashboard.html", {"grants": agent_grants, "owned_agents": owned})
 
 
 def scope_rows(user, requested):
@@ -47,11 +40,11 @@ def scope_rows(user, requested):
     return sorted(groups.items())
 
 
-def _sign(user, payload, purpose):
+def sign_request(user, payload, purpose):
     return signing.dumps(payload, salt=f"consent:{purpose}:{user.pk}", compress=True)
 
 
-def _unsign(user, value, purpose):
+def read_signed_request(user, value, purpose):
     try:
         return signing.loads(value or "", salt=f"consent:{purpose}:{user.pk}", max_age=SIGNED_REQUEST_AGE)
     except signing.BadSignature:
@@ -116,7 +109,7 @@ class AuthorizeView(BaseAuthorizationView):
         return super().handle_no_permission()
 
     def post(self, request, *args, **kwargs):
-        payload = _unsign(request.user, request.POST.get("request"), "authorize")
+        payload = read_signed_request(request.user, request.POST.get("request"), "authorize")
         if payload is None:
             return render(request, "consent/expired.html", status=400)
         credentials = payload["credentials"]
@@ -132,7 +125,7 @@ class AuthorizeView(BaseAuthorizationView):
         try:
             with transaction.atomic():
                 if allow:
-                    grants.grant(request.user, agent, checked)
+                    grants.grant(request.user, agent, checked, via=GrantChange.Via.CONSENT)
                 uri, headers, body, status = self.create_authorization_response(
                     request=request, scopes=" ".join(checked), credentials=credentials, allow=allow
                 )
@@ -155,7 +148,7 @@ class AuthorizeView(BaseAuthorizationView):
         context = {
             "agent": agent,
             "groups": scope_rows(self.request.user, payload["scopes"]),
-            "signed_request": _sign(self.request.user, payload, "authorize"),
+            "signed_request": sign_request(self.request.user, payload, "authorize"),
             "redirect_host": redirect_host,
             "error": error,
             "action": self.request.path,
@@ -216,7 +209,7 @@ class DeviceView(View):
         context = {
             "agent": agent,
             "groups": scope_rows(self.request.user, requested),
-            "signed_request": _sign(self.request.user, {"device": device.pk, "scopes": requested}, "device"),
+            "signed_request": sign_request(self.request.user, {"device": device.pk, "scopes": requested}, "device"),
             "device": True,
             "error": error,
             "action": self.request.path,
@@ -224,7 +217,7 @@ class DeviceView(View):
         return render(self.request, "consent/authorize.html", context, status=400 if error else 200)
 
     def decide(self, request):
-        payload = _unsign(request.user, request.POST.get("request"), "device")
+        payload = read_signed_request(request.user, request.POST.get("request"), "device")
         if payload is None:
             return render(request, "consent/expired.html", status=400)
         device = DeviceAuthorization.objects.filter(pk=payload["device"]).first()
@@ -247,7 +240,7 @@ class DeviceView(View):
                     status=DeviceAuthorization.AUTHORIZED, user=request.user, scope=" ".join(checked)
                 )
                 if updated:
-                    grants.grant(request.user, agent, checked)
+                    grants.grant(request.user, agent, checked, via=GrantChange.Via.DEVICE)
             else:
                 updated = pending.update(status=DeviceAuthorization.DENIED, user=request.user)
         if not updated:
