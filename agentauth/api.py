@@ -12,6 +12,7 @@ from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
+from .models import Agent
 from .revocation import RevocationUnavailable
 from .tokens import AccessClaims, InvalidToken, verify_access_token
 
@@ -42,6 +43,10 @@ class Principal:
     @cached_property
     def person(self):
         return get_user_model().objects.get(pk=self.pk)
+
+    @cached_property
+    def agent(self):
+        return Agent.objects.get(client_id=self.client_id)
 
     def __str__(self):
         return f"person {self.claims.subject} via agent {self.claims.client_id}"

@@ -108,6 +108,9 @@ class Agent(AbstractApplication):
     allowed_scopes = models.ManyToManyField(
         Scope, blank=True, help_text="Limit the agent to these scopes; empty means any catalogue scope"
     )
+    callback_uri = models.URLField(
+        blank=True, help_text="Where approval decisions are POSTed as signed JWTs (https only)"
+    )
     is_resource_server = models.BooleanField(default=False, help_text="May call the introspection endpoint (RFC 7662)")
     last_used_at = models.DateTimeField(null=True, blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)

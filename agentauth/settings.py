@@ -158,6 +158,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BEAT_SCHEDULE_FILENAME = os.getenv("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-tokens": {"task": "agentauth.tasks.clear_expired_tokens", "schedule": 3600},
+    "expire-overdue-approvals": {"task": "approvals.tasks.expire_overdue", "schedule": 15},
+    "requeue-stuck-approvals": {"task": "approvals.tasks.requeue_stuck", "schedule": 30},
 }
 
 # E-mail (Django 6.1 MAILERS): console by default, SMTP when EMAIL_HOST is set.
@@ -366,3 +368,10 @@ SILENCED_SYSTEM_CHECKS = [
 AGENTAUTH_DEMO_USERNAME = "demo"
 AGENTAUTH_SERVICE_NAME = os.getenv("AGENTAUTH_SERVICE_NAME", "AgentAuth")
 APPROVAL_TTL = timedelta(minutes=env_int("APPROVAL_TTL_MINUTES", 15))
+APPROVAL_POLL_INTERVAL = 2  # seconds an agent should wait between status polls
+APPROVAL_MAX_WAIT = 30  # seconds a long-poll (?wait=N) may hold the request
+# High-risk approvals need a sign-in at most this old (seconds).
+APPROVAL_REAUTH_SECONDS = env_int("APPROVAL_REAUTH_SECONDS", 300)
+APPROVAL_CALLBACK_ALLOW_LOOPBACK = DEBUG
+# What the operator asks by default; people and agents get their own policies in the portal/admin.
+APPROVAL_DEFAULT_POLICIES = {"payments:execute": {"mode": "always"}}

@@ -8,3 +8,5 @@ grant_narrowed = Signal()
 grant_revoked = Signal()
 # agent=Agent (suspended or revoked)
 agent_disabled = Signal()
+# user=User, session_keys=[str]: browser sessions ended by "sign out everywhere"
+sessions_ended = Signal()

@@ -32,5 +32,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("examples.urls")),
+    path("", include("approvals.urls")),
     path("", include("consent.urls")),
 ]

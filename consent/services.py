@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from agentauth import grants, scopes
+from agentauth import grants, scopes, signals
 from agentauth.models import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -50,12 +50,14 @@ def kill_switch(user, agent):
 
 def sign_out_everywhere(user, keep=None):
     """End every browser session of the person except `keep` (the session key in use)."""
-    ended = 0
+    ended = []
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.session_key != keep and session.get_decoded().get("_auth_user_id") == str(user.pk):
+        key = session.session_key
+        if key != keep and session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
-            ended += 1
-    return ended
+            ended.append(key)
+    signals.sessions_ended.send(Session, user=user, session_keys=ended)
+    return len(ended)
 
 
 def consent_receipt(user):

@@ -16,3 +16,22 @@ class Document(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class Payment(models.Model):
+    """A payment that ran: one per approval, enforced by the database."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="payments")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    to = models.CharField(max_length=140)
+    memo = models.CharField(max_length=140, blank=True)
+    approval = models.OneToOneField("approvals.ApprovalRequest", models.PROTECT, related_name="payment")
+    created_by_agent = models.CharField(max_length=255, blank=True)
+    executed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-executed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} to {self.to}"

@@ -1,0 +1,170 @@
+"""JSON endpoints: the agent's view of its approval (bearer token, with long-polling), the person's
+decision (session + CSRF), and the DRF helper that turns a critical request into 202 Accepted."""
+
+import asyncio
+import contextlib
+import time
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from agentauth.api import resource_metadata_url
+from agentauth.revocation import RevocationUnavailable
+from agentauth.tokens import InvalidToken, verify_access_token
+
+from . import events, services
+from .models import AlreadyDecided, ApprovalRequest
+
+
+def status_url(approval):
+    return settings.AGENTAUTH_ISSUER + reverse("approvals:status", args=[approval.pk])
+
+
+def accepted(approval):
+    """202 Accepted for an action waiting for its person (what an API returns instead of acting)."""
+    body = {
+        "approval_id": approval.pk,
+        "status": approval.effective_status,
+        "status_url": status_url(approval),
+        "expires_at": approval.expires_at.isoformat(),
+        "interval": settings.APPROVAL_POLL_INTERVAL,
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
+
+
+def agent_view(approval):
+    """What the agent may know of its approval: the outcome, never who decided."""
+    body = {
+        "approval_id": approval.pk,
+        "status": approval.effective_status,
+        "action": approval.action,
+        "authorization_details": approval.authorization_details,
+        "expires_at": approval.expires_at.isoformat(),
+        "interval": settings.APPROVAL_POLL_INTERVAL,
+    }
+    if approval.effective_status == ApprovalRequest.Status.EXECUTED:
+        body["result"] = approval.result
+    if approval.effective_status in (ApprovalRequest.Status.FAILED, ApprovalRequest.Status.CANCELLED):
+        body["reason"] = approval.reason
+    if approval.effective_status == ApprovalRequest.Status.DENIED and approval.reason:
+        body["reason"] = approval.reason
+    return body
+
+
+def _unauthorized(error, description):
+    response = JsonResponse({"error": error, "error_description": description}, status=401)
+    response["WWW-Authenticate"] = (
+        f'Bearer realm="agentauth", error="{error}", resource_metadata="{resource_metadata_url()}"'
+    )
+    return response
+
+
+@sync_to_async
+def _authenticate(request):
+    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not raw:
+        return None
+    return verify_access_token(raw.strip())
+
+
+@sync_to_async
+def _load(approval_id, claims):
+    # Scoped to the agent and person of the token: anyone else gets the same 404 (AP-04).
+    return (
+        ApprovalRequest.objects.select_related("agent")
+        .filter(pk=approval_id, agent__client_id=claims.client_id, user_id=claims.subject)
+        .first()
+    )
+
+
+@require_GET
+async def approval_status(request, approval_id):
+    """GET status_url[?wait=N]: answers at once, or holds up to N seconds for a decision."""
+    try:
+        claims = await _authenticate(request)
+    except InvalidToken:
+        return _unauthorized("invalid_token", "The access token is invalid, expired or revoked.")
+    except RevocationUnavailable:
+        return JsonResponse({"error": "temporarily_unavailable"}, status=503)
+    if claims is None:
+        return _unauthorized("invalid_token", "An access token is required.")
+    approval = await _load(approval_id, claims)
+    if approval is None:
+        return JsonResponse({"error": "not_found"}, status=404)
+    try:
+        wait = min(max(float(request.GET.get("wait", 0)), 0.0), settings.APPROVAL_MAX_WAIT)
+    except ValueError:
+        return JsonResponse({"error": "invalid_request", "error_description": "wait must be seconds"}, status=400)
+    if wait and approval.effective_status == ApprovalRequest.Status.PENDING:
+        approval = await _wait_for_change(approval, claims, wait)
+    response = JsonResponse(agent_view(approval))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+async def _wait_for_change(approval, claims, wait):
+    """Hold until the approval leaves `pending` (or `approved`), its expiry, or `wait` runs out.
+
+    A push on the approval's group wakes us at once; the database is re-read at least every
+    second as well, because the channel layer may drop messages.
+    """
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    group = events.approval_group(approval.pk)
+    await layer.group_add(group, channel)
+    started_as = approval.effective_status
+    deadline = time.monotonic() + min(wait, max((approval.expires_at - timezone.now()).total_seconds(), 0) + 0.5)
+    try:
+        while True:
+            approval = await _load(approval.pk, claims)
+            remaining = deadline - time.monotonic()
+            if approval is None or approval.effective_status != started_as or remaining <= 0:
+                return approval
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(layer.receive(channel), timeout=min(remaining, 1.0))
+    finally:
+        await layer.group_discard(group, channel)
+
+
+class DecisionCreate(APIView):
+    """POST {"decision": "approve" | "deny", "reason"?} as the signed-in person (session + CSRF)."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+
+    def post(self, request, approval_id):
+        approval = ApprovalRequest.objects.select_related("agent").filter(pk=approval_id, user=request.user).first()
+        if approval is None:
+            return Response({"error": "not_found"}, status=404)
+        decision = request.data.get("decision") if isinstance(request.data, dict) else None
+        reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
+        if decision not in ("approve", "deny") or not isinstance(reason, str):
+            return Response({"error": "invalid_request", "error_description": "decision: approve or deny"}, status=400)
+        if decision == "approve" and needs_fresh_sign_in(request, approval):
+            return Response(
+                {"error": "reauthentication_required", "reauth_url": reverse("approvals:reauth", args=[approval.pk])},
+                status=401,
+            )
+        try:
+            services.decide(approval, approve=decision == "approve", by=request.user, reason=reason)
+        except AlreadyDecided as lost:
+            return Response({"error": lost.error, "status": lost.status}, status=409)
+        return Response({"approval": events.serialize(approval)})
+
+
+def needs_fresh_sign_in(request, approval):
+    """High-risk approvals need a sign-in no older than APPROVAL_REAUTH_SECONDS (AP-09)."""
+    if approval.risk != "high":
+        return False
+    signed_in_at = request.session.get("auth_time", 0)
+    return time.time() - signed_in_at > settings.APPROVAL_REAUTH_SECONDS

@@ -1,0 +1,64 @@
+"""The live feed of a person's approvals, for every open tab and device."""
+
+import hashlib
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import events
+from .models import ApprovalRequest
+
+MAX_FRAME = 4096  # the feed is server → client; nothing a client sends needs more
+
+
+def session_group(session_key):
+    return "approvals.session." + hashlib.sha256(session_key.encode()).hexdigest()[:32]
+
+
+@database_sync_to_async
+def pending_for(user):
+    approvals = ApprovalRequest.objects.live().for_person(user).select_related("agent").order_by("created_at")
+    return [events.serialize(approval) for approval in approvals]
+
+
+class ApprovalConsumer(AsyncJsonWebsocketConsumer):
+    """Pushes approval.created / approval.updated (and agent.updated) to the signed-in person.
+
+    Decisions never travel over the socket: they need the CSRF-protected HTTP endpoint.
+    """
+
+    groups_joined = ()
+
+    async def connect(self):
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        if user is None or not user.is_authenticated or session is None or not session.session_key:
+            await self.close(code=4401)
+            return
+        self.groups_joined = (events.person_group(user.pk), session_group(session.session_key))
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        # The channel layer may have dropped messages while this tab was away: the database is
+        # the truth, so every pending approval is sent again on connect.
+        for approval in await pending_for(user):
+            await self.send_json({"type": "approval.created", "approval": approval})
+
+    async def disconnect(self, code):
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if bytes_data is not None or text_data is None or len(text_data) > MAX_FRAME:
+            await self.close(code=1009 if text_data and len(text_data) > MAX_FRAME else 1003)
+            return
+        await self.send_json({"type": "error", "error": "read_only", "detail": "Decide on the approval page."})
+
+    async def approval_event(self, event):
+        await self.send_json({"type": event["event"], "approval": event["approval"]})
+
+    async def agent_event(self, event):
+        await self.send_json({"type": event["event"], "agent": event["agent"]})
+
+    async def session_ended(self, event):
+        await self.close(code=4401)

@@ -1,0 +1,81 @@
+"""Telling people and agents: e-mail with a link (a GET never decides), and signed callbacks."""
+
+import logging
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from jwcrypto import jwt
+
+from agentauth import keys
+
+from .models import ApprovalRequest
+
+log = logging.getLogger(__name__)
+
+
+def email_person(approval_id):
+    approval = ApprovalRequest.objects.select_related("user", "agent").get(pk=approval_id)
+    if approval.effective_status != ApprovalRequest.Status.PENDING or not approval.user.email:
+        return
+    link = settings.AGENTAUTH_ISSUER + reverse("approvals:detail", args=[approval.pk])
+    send_mail(
+        subject=f"Approve? {approval.describe()}"[:150],
+        message=(
+            f"{approval.agent.name} asks to: {approval.describe()}\n\n"
+            f"Open this page to approve or deny it (it expires at {approval.expires_at:%H:%M UTC}):\n{link}\n\n"
+            "Nothing happens until you decide on that page. If you did not expect this, deny it."
+        ),
+        from_email=None,
+        recipient_list=[approval.user.email],
+    )
+
+
+def callback_allowed(uri):
+    parts = urlsplit(uri)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return settings.APPROVAL_CALLBACK_ALLOW_LOOPBACK and parts.scheme == "http" and parts.hostname == "127.0.0.1"
+
+
+def signed_decision(approval):
+    """A JWT the agent verifies against our JWKS: it cannot be forged by whoever sees the URL."""
+    kid, key = keys.signing_key()
+    now = int(time.time())
+    claims = {
+        "iss": settings.AGENTAUTH_ISSUER,
+        "aud": approval.agent.client_id,
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+        "approval_id": approval.pk,
+        "status": approval.effective_status,
+        "reason": approval.reason,
+        "result": approval.result,
+    }
+    token = jwt.JWT(header={"alg": "ES256", "typ": "approval+jwt", "kid": kid}, claims=claims)
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+def call_back_agent(approval_id):
+    approval = ApprovalRequest.objects.select_related("agent").get(pk=approval_id)
+    uri = approval.agent.callback_uri
+    if not uri or approval.effective_status == ApprovalRequest.Status.APPROVED:
+        return  # nothing registered, or the final word (executed / failed) is still to come
+    if not callback_allowed(uri):
+        log.warning("callback to %s refused: not https", uri)
+        return
+    response = requests.post(
+        uri,
+        data=signed_decision(approval),
+        headers={"Content-Type": "application/jwt"},
+        timeout=5,
+        allow_redirects=False,
+    )
+    if response.status_code >= 500:
+        raise OSError(f"callback answered {response.status_code}")  # retried with backoff

@@ -1,0 +1,183 @@
+"""Approval use cases: the only code that moves an approval from one state to another.
+
+Each runs in one transaction with its side effects (pushes, e-mail, execution) sent after commit,
+so a rolled-back change is never announced and an announced change is never lost.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agentauth import grants
+from agentauth.scopes import catalogue
+
+from . import actions, events, policies, tasks
+from .models import AlreadyDecided, ApprovalRequest, canonical_hash
+
+
+class IdempotencyConflict(Exception):
+    """The Idempotency-Key was used before for a different action or different parameters."""
+
+
+def request_approval(
+    *,
+    user,
+    agent,
+    scope,
+    action,
+    params,
+    authorization_details,
+    binding_message="",
+    idempotency_key="",
+    token_jti="",
+    source="api",
+    ttl=None,
+    amount=None,
+    currency=None,
+):
+    """Open an approval for exactly this action; returns (approval, created).
+
+    When the person's policy does not ask for this one, it is approved automatically (and
+    recorded as such) and runs at once.
+    """
+    params_hash = canonical_hash(action, params)
+    if idempotency_key:
+        existing = ApprovalRequest.objects.filter(agent=agent, user=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            if existing.params_hash != params_hash:
+                raise IdempotencyConflict(existing.pk)
+            return existing, False
+    try:
+        with transaction.atomic():
+            approval = ApprovalRequest.objects.create(
+                user=user,
+                agent=agent,
+                scope=scope,
+                action=action,
+                params=params,
+                params_hash=params_hash,
+                authorization_details=authorization_details,
+                binding_message=binding_message,
+                idempotency_key=idempotency_key,
+                token_jti=token_jti,
+                source=source,
+                risk=_risk(scope),
+                expires_at=timezone.now() + (ttl or settings.APPROVAL_TTL),
+            )
+            if policies.needs_person(user, agent, scope, amount, currency):
+                events.approval_changed(approval, "approval.created")
+                tasks.notify_person.delay_on_commit(approval.pk)
+            else:
+                approval.approve(by=None, automatic=True)
+                tasks.execute_approval.delay_on_commit(approval.pk)
+    except IntegrityError:
+        # The same Idempotency-Key raced in from a retry: the other request created it.
+        existing = ApprovalRequest.objects.filter(agent=agent, user=user, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        if existing.params_hash != params_hash:
+            raise IdempotencyConflict(existing.pk) from None
+        return existing, False
+    return approval, True
+
+
+def _risk(scope):
+    entry = catalogue.all().get(scope)
+    return entry.risk if entry else "high"
+
+
+@transaction.atomic
+def decide(approval, *, approve, by, reason=""):
+    """Record the person's verdict. Raises AlreadyDecided if someone, or the clock, won the race."""
+    if by.pk != approval.user_id:
+        raise PermissionError("Only the person an approval belongs to can decide it.")
+    if approve:
+        approval.approve(by=by)
+        tasks.execute_approval.delay_on_commit(approval.pk)
+    else:
+        approval.deny(by=by, reason=reason)
+        tasks.call_back_agent.delay_on_commit(approval.pk)
+    events.approval_changed(approval, "approval.updated")
+    return approval
+
+
+@transaction.atomic
+def expire(approval):
+    try:
+        approval.expire()
+    except AlreadyDecided:
+        return False  # decided while the sweep ran: nothing to announce
+    events.approval_changed(approval, "approval.updated")
+    tasks.call_back_agent.delay_on_commit(approval.pk)
+    return True
+
+
+def expire_overdue():
+    return sum(expire(approval) for approval in ApprovalRequest.objects.overdue().select_related("agent"))
+
+
+@transaction.atomic
+def cancel(approval, reason):
+    try:
+        approval.cancel(reason)
+    except AlreadyDecided:
+        return False
+    events.approval_changed(approval, "approval.updated")
+    tasks.call_back_agent.delay_on_commit(approval.pk)
+    return True
+
+
+def cancel_pending(*, agent, user=None, scopes=None, reason):
+    """Cancel what an agent is still waiting for, e.g. when its consent or the agent is revoked."""
+    pending = ApprovalRequest.objects.pending().filter(agent=agent).select_related("agent")
+    if user is not None:
+        pending = pending.filter(user=user)
+    if scopes is not None:
+        pending = pending.filter(scope__in=scopes)
+    return sum(cancel(approval, reason) for approval in pending)
+
+
+def execute(approval_id):
+    """Run an approved action exactly once: the row lock, the status check and the action's own
+    writes commit together, so a crash rolls all of it back and a redelivery starts clean."""
+    with transaction.atomic():
+        approval = ApprovalRequest.objects.select_for_update().select_related("agent", "user").get(pk=approval_id)
+        if approval.status != ApprovalRequest.Status.APPROVED:
+            return approval  # already run, or never approved: idempotent
+        action = actions.get(approval.action)
+        problem = _why_not_runnable(approval, action)
+        if problem:
+            approval.finish(failure=problem)
+        else:
+            try:
+                with transaction.atomic():
+                    result = action.run(approval)
+            except actions.ActionFailed as error:
+                approval.finish(failure=str(error))
+            else:
+                approval.finish(result=result)
+        events.approval_changed(approval, "approval.updated")
+        tasks.call_back_agent.delay_on_commit(approval.pk)
+    return approval
+
+
+def _why_not_runnable(approval, action):
+    # Consent is checked again at run time: revoking after the approval still stops it (AP-06).
+    if action is None:
+        return f"Unknown action {approval.action!r}."
+    if not approval.agent.is_active or not approval.user.is_active:
+        return "The agent or the person's account was switched off before the action ran."
+    if approval.scope not in grants.effective_scopes(approval.user, approval.agent, [approval.scope]):
+        return "Consent for this action was withdrawn before it ran."
+    return None
+
+
+def requeue_stuck(older_than=timedelta(seconds=30)):
+    """Approved work that never reached a worker (Redis was down, the message was lost) is sent
+    again from the database; execute() makes the repeat harmless."""
+    stuck = list(ApprovalRequest.objects.stuck(older_than).values_list("pk", flat=True)[:500])
+    for approval_id in stuck:
+        tasks.execute_approval.delay(approval_id)
+    return len(stuck)

@@ -1,0 +1,35 @@
+"""Celery entry points: take ids, call one service, own their retries. No logic here.
+
+They run with late acks and reject-on-worker-lost (settings), so a killed worker's task comes
+back; each is idempotent, so coming back is harmless.
+"""
+
+from celery import shared_task
+from django.db import DatabaseError
+
+from . import notifications, services
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=10)
+def execute_approval(approval_id):
+    services.execute(approval_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def notify_person(approval_id):
+    notifications.email_person(approval_id)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=300, max_retries=8)
+def call_back_agent(approval_id):
+    notifications.call_back_agent(approval_id)
+
+
+@shared_task
+def expire_overdue():
+    return services.expire_overdue()
+
+
+@shared_task
+def requeue_stuck():
+    return services.requeue_stuck()

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import api, views
+
+app_name = "approvals"
+
+urlpatterns = [
+    path("approvals/", views.inbox, name="inbox"),
+    path("approvals/<str:approval_id>/", views.detail, name="detail"),
+    path("approvals/<str:approval_id>/decide/", views.decide, name="decide"),
+    path("approvals/<str:approval_id>/reauth/", views.reauth, name="reauth"),
+    path("api/v1/approvals/<str:approval_id>", api.approval_status, name="status"),
+    path("api/v1/approvals/<str:approval_id>/decision", api.DecisionCreate.as_view(), name="decision"),
+]

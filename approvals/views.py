@@ -1,0 +1,81 @@
+"""The person's approval pages: the inbox, one approval with its full context, re-authentication."""
+
+import time
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from . import services
+from .api import needs_fresh_sign_in
+from .models import AlreadyDecided, ApprovalRequest
+
+
+def _own(request, approval_id):
+    approval = ApprovalRequest.objects.select_related("agent").filter(pk=approval_id, user=request.user).first()
+    if approval is None:
+        raise Http404("No such approval.")  # the same answer for someone else's and for none (AP-04)
+    return approval
+
+
+@login_required
+def inbox(request):
+    mine = ApprovalRequest.objects.for_person(request.user).select_related("agent")
+    return render(
+        request,
+        "approvals/inbox.html",
+        {"pending": mine.live().order_by("expires_at"), "recent": mine.exclude(pk__in=mine.live())[:30]},
+    )
+
+
+@login_required
+def detail(request, approval_id):
+    approval = _own(request, approval_id)
+    return render(
+        request,
+        "approvals/detail.html",
+        {"approval": approval, "needs_reauth": needs_fresh_sign_in(request, approval)},
+    )
+
+
+@login_required
+@require_POST
+def decide(request, approval_id):
+    """The form fallback for people without JavaScript; the portal's script uses the JSON endpoint."""
+    approval = _own(request, approval_id)
+    approve = "approve" in request.POST
+    if approve and needs_fresh_sign_in(request, approval):
+        return redirect("approvals:reauth", approval_id=approval.pk)
+    try:
+        services.decide(approval, approve=approve, by=request.user, reason=request.POST.get("reason", "")[:500])
+    except AlreadyDecided as lost:
+        messages.info(request, f"Nothing changed: this request was already {lost.status}.")
+    else:
+        messages.success(request, "Approved. It runs once, exactly as shown." if approve else "Denied.")
+    return redirect("approvals:detail", approval_id=approval.pk)
+
+
+class ReauthForm(forms.Form):
+    password = forms.CharField(widget=forms.PasswordInput)
+
+
+@login_required
+def reauth(request, approval_id):
+    """Confirm the password before a high-risk approval; the sign-in time is what counts."""
+    approval = _own(request, approval_id)
+    form = ReauthForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(request, username=request.user.get_username(), password=form.cleaned_data["password"])
+        if user is not None and user.pk == request.user.pk:
+            request.session["auth_time"] = int(time.time())
+            target = request.GET.get("next", "")
+            if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+                return redirect(target)
+            return redirect("approvals:detail", approval_id=approval.pk)
+        form.add_error("password", "That is not your password.")
+    return render(request, "approvals/reauth.html", {"approval": approval, "form": form})

@@ -1,0 +1,119 @@
+"""The example payments API: every payment is a critical action that waits for its person."""
+
+from decimal import Decimal
+
+from django.db import IntegrityError
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from approvals import actions, services
+from approvals.api import accepted
+from approvals.models import ApprovalRequest
+
+from .models import Payment
+
+ACTION = "payments.create"
+CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY"]
+
+
+class PaymentRequest(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    currency = serializers.ChoiceField(choices=CURRENCIES)
+    to = serializers.CharField(max_length=140)
+    memo = serializers.CharField(max_length=140, required=False, allow_blank=True, default="")
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    approval_id = serializers.CharField(source="approval.pk")
+
+    class Meta:
+        model = Payment
+        fields = ["id", "amount", "currency", "to", "memo", "approval_id", "executed_at"]
+
+
+def authorization_details(params):
+    """The RFC 9396 `payment_initiation` shape of a payment, for people and CIBA clients."""
+    return [
+        {
+            "type": "payment_initiation",
+            "instructedAmount": {"currency": params["currency"], "amount": params["amount"]},
+            "creditorName": params["to"],
+            "remittanceInformationUnstructured": params["memo"],
+        }
+    ]
+
+
+def describe(approval):
+    params = approval.params
+    return f"Pay {params['amount']} {params['currency']} to {params['to']}"
+
+
+def run(approval):
+    """Runs inside the executing transaction; the unique approval makes a second payment impossible."""
+    params = approval.params
+    try:
+        payment = Payment.objects.create(
+            owner=approval.user,
+            amount=Decimal(params["amount"]),
+            currency=params["currency"],
+            to=params["to"],
+            memo=params["memo"],
+            approval=approval,
+            created_by_agent=approval.agent.client_id,
+        )
+    except IntegrityError:
+        raise actions.ActionFailed("This approval was already used for a payment.") from None
+    return {"payment_id": payment.pk}
+
+
+actions.register(ACTION, scope="payments:execute", run=run, describe=describe)
+
+
+class PaymentList(APIView):
+    """POST a payment (payments:execute, waits for the person); GET the ledger (payments:read)."""
+
+    required_scopes = {"GET": ["payments:read"], "POST": ["payments:execute"]}
+
+    def get(self, request):
+        payments = Payment.objects.filter(owner_id=request.user.pk).select_related("approval")[:200]
+        return Response({"results": PaymentSerializer(payments, many=True).data})
+
+    def post(self, request):
+        incoming = PaymentRequest(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        params = {
+            "amount": f"{data['amount']:.2f}",
+            "currency": data["currency"],
+            "to": data["to"],
+            "memo": data["memo"],
+        }
+        key = request.headers.get("Idempotency-Key", "")
+        if len(key) > 200:
+            return Response({"error": "invalid_request", "error_description": "Idempotency-Key is too long."}, 400)
+        try:
+            approval, _ = services.request_approval(
+                user=request.user.person,
+                agent=request.user.agent,
+                scope="payments:execute",
+                action=ACTION,
+                params=params,
+                authorization_details=authorization_details(params),
+                binding_message=params["memo"][:100],
+                idempotency_key=key,
+                token_jti=request.auth.jti,
+                amount=data["amount"],
+                currency=data["currency"],
+            )
+        except services.IdempotencyConflict:
+            return Response(
+                {"error": "idempotency_key_reused", "error_description": "That key was used for another request."},
+                status=409,
+            )
+        if approval.automatic and approval.status == ApprovalRequest.Status.APPROVED:
+            approval = services.execute(approval.pk)  # the person's policy said yes: no need to wait
+        if approval.status == ApprovalRequest.Status.EXECUTED:
+            payment = Payment.objects.get(approval=approval)
+            return Response({**PaymentSerializer(payment).data, "status": approval.status}, status=201)
+        return accepted(approval)
