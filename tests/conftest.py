@@ -216,3 +216,32 @@ def oauth(client):
 def alice_oauth(client, alice):
     client.force_login(alice)
     return OAuthClient(client)
+
+
+@pytest.fixture
+def payer(alice, catalogue):
+    """Alice's own headless agent allowed to read and execute payments."""
+    agent, secret = register_agent(
+        name="Payment bot",
+        owner=alice,
+        grant_types=["client_credentials"],
+        grant_scopes=["payments:execute", "payments:read", "documents:read"],
+    )
+    agent.plain_secret = secret
+    return agent
+
+
+@pytest.fixture
+def pay_token(client, payer):
+    response = OAuthClient(client).token({"grant_type": "client_credentials"}, payer)
+    return response.json()["access_token"]
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery(settings):
+    """Tasks run inline unless a test starts a real worker (tests/approvals/test_worker.py)."""
+    from agentauth.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = settings.CELERY_TASK_ALWAYS_EAGER

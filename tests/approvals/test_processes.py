@@ -1,0 +1,203 @@
+"""The production shape: two ASGI processes on the Redis channel layer, a real Celery worker,
+real PostgreSQL row locks under concurrent decisions."""
+
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+import requests
+from django.db import connections
+from django.test import Client
+from django.utils import timezone
+from websockets.sync.client import connect
+
+from approvals import services
+from approvals.models import AlreadyDecided, ApprovalRequest
+from examples.models import Payment
+
+from ..servers import asgi_server, celery_worker
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+PAYMENT = {"amount": "120.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 42"}
+
+
+def signed_in_cookies(user):
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session["auth_time"] = int(time.time())
+    session.save()
+    return {"sessionid": client.cookies["sessionid"].value}
+
+
+def csrf_session(base, cookies):
+    session = requests.Session()
+    session.cookies.update(cookies)
+    session.get(f"{base}/dashboard/")
+    session.headers["X-CSRFToken"] = session.cookies["csrftoken"]
+    return session
+
+
+def open_feed(base, cookies):
+    cookie = "; ".join(f"{name}={value}" for name, value in cookies.items())
+    return connect(
+        base.replace("http", "ws") + "/ws/approvals/",
+        additional_headers={"Cookie": cookie, "Origin": base},
+        open_timeout=5,
+    )
+
+
+def next_event(socket, wanted, timeout=5):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        event = json.loads(socket.recv(timeout=max(deadline - time.monotonic(), 0.01)))
+        if event["type"] == wanted:
+            return event
+    raise AssertionError(f"no {wanted} within {timeout} s")
+
+
+def test_a_decision_through_one_process_reaches_a_socket_on_the_other(redis_url, alice, pay_token):
+    cookies = signed_in_cookies(alice)
+    with asgi_server() as first, asgi_server() as second, open_feed(second, cookies) as feed:
+        started = time.monotonic()
+        asked = requests.post(
+            f"{first}/api/v1/payments/", json=PAYMENT, headers={"Authorization": f"Bearer {pay_token}"}
+        )
+        assert asked.status_code == 202, asked.text
+        created = next_event(feed, "approval.created")
+        pushed_after = time.monotonic() - started
+        approval_id = asked.json()["approval_id"]
+        assert created["approval"]["id"] == approval_id
+
+        answers = []
+        waiting = threading.Thread(
+            target=lambda: answers.append(
+                requests.get(
+                    f"{second}/api/v1/approvals/{approval_id}?wait=20",
+                    headers={"Authorization": f"Bearer {pay_token}"},
+                    timeout=30,
+                )
+            )
+        )
+        waiting.start()
+        time.sleep(0.5)  # the long-poll is now parked on the second process
+        decided_at = time.monotonic()
+        decision = csrf_session(first, cookies).post(
+            f"{first}/api/v1/approvals/{approval_id}/decision", json={"decision": "approve"}
+        )
+        updated = next_event(feed, "approval.updated")
+        waiting.join(timeout=25)
+        answered_after = time.monotonic() - decided_at
+
+    assert decision.status_code == 200, decision.text
+    assert updated["approval"]["status"] == "approved"
+    assert answers and answers[0].json()["status"] in ("approved", "executed")
+    assert pushed_after < 2 and answered_after < 2
+
+
+def test_a_real_worker_executes_the_approved_payment_exactly_once(redis_url, alice, payer, settings):
+    from agentauth.celery import app
+
+    app.conf.task_always_eager = False
+    app.control.purge()
+    approval, _ = services.request_approval(
+        user=alice,
+        agent=payer,
+        scope="payments:execute",
+        action="payments.create",
+        params={**PAYMENT},
+        authorization_details=[],
+    )
+    with celery_worker():
+        services.decide(approval, approve=True, by=alice)
+        services.requeue_stuck(older_than=timedelta(0))  # a duplicate delivery, on purpose
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and ApprovalRequest.objects.get().status != "executed":
+            time.sleep(0.2)
+        time.sleep(1)  # let the duplicate run too
+
+    assert ApprovalRequest.objects.get().status == "executed"
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.catalogue("AP-01")
+def test_twenty_concurrent_decisions_have_exactly_one_winner(requires_postgres, live_server, alice, payer):
+    approval, _ = services.request_approval(
+        user=alice,
+        agent=payer,
+        scope="payments:execute",
+        action="payments.create",
+        params={**PAYMENT},
+        authorization_details=[],
+    )
+    cookies = signed_in_cookies(alice)
+    sessions = [csrf_session(live_server.url, cookies) for _ in range(2)]
+    barrier = threading.Barrier(20)
+    statuses = []
+
+    def decide(index):
+        barrier.wait()
+        response = sessions[index % 2].post(
+            f"{live_server.url}/api/v1/approvals/{approval.pk}/decision",
+            json={"decision": "approve" if index % 2 else "deny"},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=decide, args=(index,)) for index in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] + [409] * 19
+    final = ApprovalRequest.objects.get()
+    assert final.status in ("executed", "denied")
+    assert Payment.objects.count() == (1 if final.status == "executed" else 0)
+
+
+@pytest.mark.catalogue("AP-06")
+def test_expiry_boundary_race_has_one_outcome_every_time(requires_postgres, alice, payer):
+    outcomes = []
+    for _ in range(15):
+        approval, _ = services.request_approval(
+            user=alice,
+            agent=payer,
+            scope="payments:execute",
+            action="payments.create",
+            params={**PAYMENT},
+            authorization_details=[],
+            ttl=timedelta(milliseconds=150),
+        )
+        barrier = threading.Barrier(2)
+
+        def sweep():
+            barrier.wait()
+            end = time.monotonic() + 0.4
+            try:
+                while time.monotonic() < end:
+                    services.expire_overdue()
+            finally:
+                connections.close_all()  # give the pooled connection back
+
+        def approve(approval=approval):
+            barrier.wait()
+            time.sleep(0.14)
+            try:
+                services.decide(ApprovalRequest.objects.get(pk=approval.pk), approve=True, by=alice)
+            except AlreadyDecided:
+                pass  # losing the race to the sweep is one of the two allowed outcomes
+            finally:
+                connections.close_all()
+
+        threads = [threading.Thread(target=sweep), threading.Thread(target=approve)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        approval.refresh_from_db()
+        paid = Payment.objects.filter(approval=approval).count()
+        outcomes.append(approval.status)
+        assert (approval.status, paid) in (("executed", 1), ("expired", 0)), (approval.status, paid)
+    assert ApprovalRequest.objects.filter(status="pending", expires_at__lte=timezone.now()).count() == 0
