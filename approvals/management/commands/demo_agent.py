@@ -1,0 +1,86 @@
+"""Play a sample agent: get a token, ask to pay, show a countdown while waiting, print the outcome."""
+
+import sys
+import time
+import uuid
+from datetime import datetime
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from agentauth.models import Agent
+from agentauth.registration import register_agent, rotate_secret
+
+AGENT_NAME = "Demo payment agent"
+FINAL = {"executed", "denied", "expired", "cancelled", "failed"}
+
+
+class Command(BaseCommand):
+    help = __doc__
+
+    def add_arguments(self, parser):
+        parser.add_argument("--amount", required=True)
+        parser.add_argument("--currency", default="EUR")
+        parser.add_argument("--to", default="ACME Ltd")
+        parser.add_argument("--memo", default="Demo invoice")
+        parser.add_argument("--owner", default=settings.AGENTAUTH_DEMO_USERNAME, help="the person it acts for")
+        parser.add_argument("--server", default=settings.AGENTAUTH_ISSUER, help="base URL of the running portal")
+
+    def handle(self, *args, **options):
+        server = options["server"].rstrip("/")
+        client_id, secret = self._credentials(options["owner"])
+        try:
+            token = requests.post(
+                f"{server}/o/token/", data={"grant_type": "client_credentials"}, auth=(client_id, secret), timeout=10
+            )
+        except requests.ConnectionError:
+            raise CommandError(f"Nothing answers at {server}: start the portal with `make run` first.") from None
+        if token.status_code != 200:
+            raise CommandError(f"No token: {token.text}")
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}", "Idempotency-Key": uuid.uuid4().hex}
+        body = {k: options[k] for k in ("amount", "currency", "to", "memo")}
+        self.stdout.write(f"Agent asks to pay {body['amount']} {body['currency']} to {body['to']} ...")
+        asked = requests.post(f"{server}/api/v1/payments/", json=body, headers=headers, timeout=10)
+        if asked.status_code == 201:
+            self.stdout.write(self.style.SUCCESS(f"Paid at once (below your limit): payment {asked.json()['id']}"))
+            return
+        if asked.status_code != 202:
+            raise CommandError(f"Refused ({asked.status_code}): {asked.text}")
+        outcome = self._wait(server + urlsplit(asked.json()["status_url"]).path, headers, asked.json())
+        style = self.style.SUCCESS if outcome["status"] == "executed" else self.style.ERROR
+        detail = outcome.get("result") or outcome.get("reason") or ""
+        self.stdout.write(style(f"\nOutcome: {outcome['status']} {detail}"))
+        if outcome["status"] != "executed":
+            sys.exit(1)
+
+    def _credentials(self, username):
+        owner = get_user_model().objects.filter(username=username).first()
+        if owner is None:
+            raise CommandError(f"No person {username!r}; run `make run` once to seed the demo person.")
+        agent = Agent.objects.filter(user=owner, name=AGENT_NAME).exclude(status=Agent.Status.REVOKED).first()
+        if agent is None:
+            agent, secret = register_agent(
+                name=AGENT_NAME,
+                owner=owner,
+                grant_types=["client_credentials"],
+                registered_via=Agent.RegisteredVia.COMMAND,
+                description="Started from `python manage.py demo_agent`. It asks before every payment.",
+                grant_scopes=["payments:execute", "payments:read"],
+            )
+        else:
+            secret = rotate_secret(agent)  # only a hash is kept, so each run takes a fresh secret
+        return agent.client_id, secret
+
+    def _wait(self, status_url, headers, state):
+        expires = datetime.fromisoformat(state["expires_at"]).timestamp()
+        self.stdout.write(f"Waiting for {state['approval_id'][:12]}… — approve or deny it in the portal.")
+        while True:
+            answer = requests.get(status_url, params={"wait": 1}, headers=headers, timeout=10).json()
+            if answer["status"] in FINAL:
+                return answer
+            left = max(0, int(expires - time.time()))
+            self.stdout.write(f"\r  {answer['status']}: {left // 60:02d}:{left % 60:02d} left ", ending="")
+            self.stdout.flush()

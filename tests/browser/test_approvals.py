@@ -1,0 +1,110 @@
+"""A real browser approving a payment from the alert pushed over the WebSocket."""
+
+import contextlib
+import time
+
+import pytest
+import requests
+from django.conf import settings
+from django.test import Client
+
+from approvals.models import ApprovalRequest
+from examples.models import Payment
+
+from ..conftest import OAuthClient
+from ..factories import UserFactory
+from ..servers import asgi_server, celery_worker
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base, username):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", "correct horse battery staple")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard/")
+
+
+def wait_for(condition, timeout=15):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_approving_from_the_pushed_alert_runs_the_payment_once(page, shoot, catalogue):
+    from agentauth.registration import register_agent
+
+    person = UserFactory(username="heidi")
+    agent, secret = register_agent(
+        name="Invoice payer",
+        owner=person,
+        grant_types=["client_credentials"],
+        grant_scopes=["payments:execute", "payments:read"],
+    )
+    agent.plain_secret = secret
+    token = OAuthClient(Client()).token({"grant_type": "client_credentials"}, agent).json()["access_token"]
+    worker = celery_worker() if settings.REDIS_URL else contextlib.nullcontext()
+    with asgi_server() as server, worker:
+        sign_in(page, server, "heidi")
+        page.wait_for_function("document.body.dataset.live === 'on'")
+        started = time.monotonic()
+        asked = requests.post(
+            f"{server}/api/v1/payments/",
+            json={"amount": "120.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 42"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        toast = page.locator(".toast", has_text="Pay 120.00 EUR to ACME Ltd")
+        toast.wait_for(timeout=5000)
+        alert_after = time.monotonic() - started
+        shoot(page, "approval-alert")
+
+        toast.locator("button[name=approve]").click()
+        assert wait_for(lambda: ApprovalRequest.objects.get().status == "executed")
+        page.goto(f"{server}/approvals/{asked.json()['approval_id']}/")
+        shoot(page, "approval-page-executed")
+        page.goto(f"{server}/approvals/")
+        shoot(page, "approvals-inbox")
+
+    assert asked.status_code == 202
+    assert alert_after < 3
+    assert Payment.objects.count() == 1
+
+
+def test_the_approval_page_with_countdown(page, shoot, catalogue):
+    from agentauth.registration import register_agent
+    from approvals import services
+
+    person = UserFactory(username="ivan")
+    agent, _ = register_agent(
+        name="Travel agent", owner=person, grant_types=["client_credentials"], grant_scopes=["payments:execute"]
+    )
+    approval, _ = services.request_approval(
+        user=person,
+        agent=agent,
+        scope="payments:execute",
+        action="payments.create",
+        params={"amount": "450.00", "currency": "EUR", "to": "Rail Co", "memo": "Tickets"},
+        authorization_details=[
+            {
+                "type": "payment_initiation",
+                "instructedAmount": {"currency": "EUR", "amount": "450.00"},
+                "creditorName": "Rail Co",
+                "remittanceInformationUnstructured": "Tickets",
+            }
+        ],
+        binding_message="TRAIN-7",
+    )
+    with asgi_server() as server:
+        sign_in(page, server, "ivan")
+        page.goto(f"{server}/approvals/{approval.pk}/")
+        page.wait_for_function("document.querySelector('[data-role=countdown]').textContent.includes('min')")
+        shoot(page, "approval-page")
+        page.click("button[name=deny]")
+        page.wait_for_selector("text=Denied.")
+
+    approval.refresh_from_db()
+    assert approval.status == "denied"
