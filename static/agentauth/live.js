@@ -43,7 +43,8 @@
   }
 
   function showPending(approval) {
-    if (shown.has(approval.id)) return;
+    // Already on this approval's own page: the page is the prompt, no alert on top of it.
+    if (shown.has(approval.id) || document.querySelector(`section[data-approval="${CSS.escape(approval.id)}"]`)) return;
     const toast = document.createElement("div");
     toast.className = "toast";
     toast.setAttribute("role", "alertdialog");
