@@ -9,6 +9,8 @@ from agentauth.scopes import catalogue
 
 from .models import ApprovalPolicy
 
+CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY"]
+
 
 def policy_for(user, agent, scope):
     """The person's policy for this agent, else theirs for any agent, else the operator's."""
@@ -39,3 +41,22 @@ def needs_person(user, agent, scope, amount=None, currency=None):
     except (InvalidOperation, TypeError):
         return True
     return currency != policy.currency or policy.limit is None or value >= policy.limit
+
+
+def set_person_policy(user, agent, scope, *, mode, limit=None, currency=""):
+    """The person's own rule for one agent and scope ("always ask", "approve below 20 EUR")."""
+    if mode not in (ApprovalPolicy.Mode.ALWAYS, ApprovalPolicy.Mode.ABOVE):
+        raise ValueError("Choose 'always' or 'above'.")
+    if mode == ApprovalPolicy.Mode.ABOVE and (limit is None or limit <= 0 or currency not in CURRENCIES):
+        raise ValueError("Give a positive limit and a currency.")
+    policy, _ = ApprovalPolicy.objects.update_or_create(
+        scope=scope,
+        user=user,
+        agent=agent,
+        defaults={
+            "mode": mode,
+            "limit": limit if mode == "above" else None,
+            "currency": currency if mode == "above" else "",
+        },
+    )
+    return policy

@@ -1,17 +1,21 @@
 """The person's approval pages: the inbox, one approval with its full context, re-authentication."""
 
 import time
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from . import services
+from agentauth.models import Agent
+
+from . import policies, services
 from .api import needs_fresh_sign_in
 from .models import AlreadyDecided, ApprovalRequest
 
@@ -79,3 +83,28 @@ def reauth(request, approval_id):
             return redirect("approvals:detail", approval_id=approval.pk)
         form.add_error("password", "That is not your password.")
     return render(request, "approvals/reauth.html", {"approval": approval, "form": form})
+
+
+@login_required
+@require_POST
+def set_policy(request, client_id):
+    """Save the person's rule for one of this agent's critical scopes, from the agent page."""
+    agent = Agent.objects.filter(Q(user=request.user) | Q(grants__user=request.user), client_id=client_id).first()
+    if agent is None:
+        raise Http404("No such agent.")
+    mode = request.POST.get("mode", "always")
+    try:
+        limit = Decimal(request.POST.get("limit") or "0") if mode == "above" else None
+        policies.set_person_policy(
+            request.user,
+            agent,
+            request.POST.get("scope", ""),
+            mode=mode,
+            limit=limit,
+            currency=request.POST.get("currency", ""),
+        )
+    except (ValueError, InvalidOperation) as error:
+        messages.error(request, f"Not saved: {error}")
+    else:
+        messages.success(request, "Saved: this is when the agent must ask you.")
+    return redirect("consent:agent", client_id=client_id)

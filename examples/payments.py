@@ -10,11 +10,11 @@ from rest_framework.views import APIView
 from approvals import actions, services
 from approvals.api import accepted
 from approvals.models import ApprovalRequest
+from approvals.policies import CURRENCIES
 
 from .models import Payment
 
 ACTION = "payments.create"
-CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY"]
 
 
 class PaymentRequest(serializers.Serializer):
