@@ -67,6 +67,7 @@ class _KeyCache:
     def clear(self):
         self.signing = None
         self.verifying = {}
+        self.keyset = jwk.JWKSet()
         self.loaded_at = float("-inf")
 
     def _load(self):
@@ -76,6 +77,9 @@ class _KeyCache:
         pem = _fernet().decrypt(current.encrypted_private_key.encode())
         self.signing = (current.kid, jwk.JWK.from_pem(pem))
         self.verifying = {key.kid: jwk.JWK(**key.public_jwk) for key in published_keys()}
+        self.keyset = jwk.JWKSet()
+        for key in self.verifying.values():
+            self.keyset.add(key)
         self.loaded_at = time.monotonic()
 
     def _stale(self):
@@ -86,6 +90,13 @@ class _KeyCache:
             if self.signing is None or self._stale():
                 self._load()
             return self.signing
+
+    def verification_keys(self, reload=False):
+        """All published keys as a JWKSet. `reload` (an unknown kid) refreshes at most every few seconds."""
+        if self._stale() or (reload and time.monotonic() - self.loaded_at > self.RELOAD_INTERVAL):
+            with self._lock:
+                self._load()
+        return self.keyset
 
     def verification_key(self, kid):
         key = self.verifying.get(kid)
@@ -100,4 +111,5 @@ class _KeyCache:
 _cache = _KeyCache()
 signing_key = _cache.signing_key
 verification_key = _cache.verification_key
+verification_keys = _cache.verification_keys
 clear_cache = _cache.clear

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from jwcrypto import jwt
-from jwcrypto.common import JWException
+from jwcrypto.common import JWException, JWKeyNotFound
 from oauthlib.oauth2.rfc6749 import errors
 
 from . import keys, revocation
@@ -79,6 +79,19 @@ def generate_access_token(request):
     return token.serialize()
 
 
+def _verified(raw, audience):
+    """Parse and verify in one pass against the published keys; an unknown kid reloads them once."""
+    check = {"iss": settings.AGENTAUTH_ISSUER, "aud": audience, "exp": None}
+    for attempt in (1, 2):
+        keyset = keys.verification_keys(reload=attempt == 2)
+        try:
+            return jwt.JWT(jwt=raw, key=keyset, algs=[ALGORITHM], expected_type="JWS", check_claims=check)
+        except JWKeyNotFound:
+            if attempt == 2:
+                raise InvalidToken("unknown signing key") from None
+    raise InvalidToken("unknown signing key")
+
+
 def verify_access_token(raw, audience=None):
     """Verify signature, header and claims offline, then check the revocation list.
 
@@ -88,29 +101,13 @@ def verify_access_token(raw, audience=None):
     if not raw or len(raw) > MAX_TOKEN_LENGTH or raw.count(".") != 2:
         raise InvalidToken("malformed token")
     try:
-        token = jwt.JWT()
-        token.deserialize(raw)
+        token = _verified(raw, audience or settings.AGENTAUTH_API_AUDIENCE)
         header = token.token.jose_header
-        if header.get("alg") != ALGORITHM or header.get("typ") != TOKEN_TYPE:
-            raise InvalidToken("unexpected token type or algorithm")
+        if header.get("typ") != TOKEN_TYPE:
+            raise InvalidToken("not an access token")
         for forbidden in ("jku", "x5u", "jwk", "x5c", "crit"):
             if forbidden in header:
                 raise InvalidToken(f"header parameter {forbidden} is not accepted")
-        kid = header.get("kid")
-        key = keys.verification_key(kid) if isinstance(kid, str) and len(kid) <= 64 else None
-        if key is None:
-            raise InvalidToken("unknown signing key")
-        token = jwt.JWT(
-            jwt=raw,
-            key=key,
-            algs=[ALGORITHM],
-            expected_type="JWS",
-            check_claims={
-                "iss": settings.AGENTAUTH_ISSUER,
-                "aud": audience or settings.AGENTAUTH_API_AUDIENCE,
-                "exp": None,
-            },
-        )
         claims = json.loads(token.claims)
     except InvalidToken:
         raise
