@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 
 from . import grants
-from .models import Agent, Grant, GrantChange, Revocation, Scope, SigningKey
+from .models import Agent, AuditEvent, Grant, GrantChange, Revocation, Scope, SigningKey
 
 # DOT registers its own admin for the swapped models; ours replaces it.
 for model in (Agent, get_access_token_model(), get_refresh_token_model()):
@@ -150,4 +150,24 @@ class RevocationAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only: nobody, superusers included, edits or deletes a record here."""
+
+    list_display = ["id", "at", "event", "outcome", "actor_type", "actor", "subject", "client_id", "ip"]
+    list_filter = ["event", "outcome", "actor_type"]
+    search_fields = ["event", "actor", "client_id", "subject__username", "request_id"]
+    date_hierarchy = "at"
+    list_select_related = ["subject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -27,7 +27,8 @@ class AgentAuthConfig(AppConfig):
     verbose_name = "Agent identity"
 
     def ready(self):
-        from . import checks, receivers, seed  # noqa: F401 - registers checks and receivers
+        from . import audit, checks, receivers, seed  # noqa: F401 - registers checks and receivers
 
         _constant_time_pkce()
+        audit.connect_admin_log()
         post_migrate.connect(seed.seed_scopes, sender=self)

@@ -7,7 +7,7 @@ tokens it makes too wide: their ids go on the revocation list, which every API c
 from django.db import transaction
 from django.utils import timezone
 
-from . import revocation, scopes, signals
+from . import audit, revocation, scopes, signals
 from .models import AccessToken, Agent, Grant, GrantChange, RefreshToken
 
 
@@ -25,10 +25,23 @@ def standing_grant(user, agent):
 
 
 def _record(grant, before, via):
-    if sorted(before) != sorted(grant.scopes if grant.is_active else []):
-        GrantChange.objects.create(
-            grant=grant, before=sorted(before), after=sorted(grant.scopes) if grant.is_active else [], via=via
-        )
+    after = sorted(grant.scopes) if grant.is_active else []
+    if sorted(before) == after:
+        return
+    change = GrantChange.objects.create(grant=grant, before=sorted(before), after=after, via=via)
+    admin = via == GrantChange.Via.ADMIN
+    audit.record(
+        f"consent.{change.summary}",
+        actor_type="admin" if admin else "person" if via in PERSON_VIAS else "system",
+        actor="" if admin else grant.user.get_username(),
+        subject=grant.user,
+        agent=grant.agent,
+        scope=after,
+        details={"added": change.added, "removed": change.removed, "via": via},
+    )
+
+
+PERSON_VIAS = {GrantChange.Via.CONSENT, GrantChange.Via.DEVICE, GrantChange.Via.PORTAL}
 
 
 @transaction.atomic
@@ -104,6 +117,7 @@ def revoke_tokens(*, agent, user=None, carrying=None):
 @transaction.atomic
 def revoke_person_tokens(user):
     """Sign the person's agents out everywhere: every token acting for them dies; consent stays."""
+    audit.record("token.revoked_all", subject=user, details={"why": "password changed or account disabled"})
     RefreshToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now(), access_token=None)
     AccessToken.objects.filter(user=user).delete()
 
@@ -118,6 +132,10 @@ def set_status(agent, status):
         raise ValueError("A revoked agent cannot come back; register it again.")
     locked.status = status
     locked.save(update_fields=["status", "updated"])
+    event = {Agent.Status.ACTIVE: "agent.resumed", Agent.Status.SUSPENDED: "agent.suspended"}.get(
+        status, "agent.revoked"
+    )
+    audit.record(event, agent=locked, subject=locked.user)
     key = revocation.agent_key(locked.client_id)
     if status == Agent.Status.ACTIVE:
         revocation.remove(key)

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from jwcrypto import jwk
 
+from . import audit
 from .models import SigningKey
 
 
@@ -39,6 +40,7 @@ def rotate_signing_key():
         encrypted_private_key=_fernet().encrypt(key.export_to_pem(private_key=True, password=None)).decode(),
         public_jwk=public,
     )
+    audit.record("key.rotated", details={"kid": kid})
     transaction.on_commit(_cache.clear)
     return signing_key
 

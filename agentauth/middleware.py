@@ -7,6 +7,8 @@ import uuid
 from django.db import DatabaseError
 from django.http import JsonResponse
 
+from . import audit
+
 log = logging.getLogger(__name__)
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -19,7 +21,11 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-Id", "")
         request.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        response = self.get_response(request)
+        bound = audit.bind_request(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            audit.unbind_request(bound)
         response["X-Request-Id"] = request.request_id
         return response
 

@@ -286,3 +286,46 @@ class AuthorizationCode(AbstractGrant):
 class DeviceAuthorization(AbstractDeviceGrant):
     # DOT's last_checked is auto_now (set at creation too); slow_down needs the last poll.
     polled_at = models.DateTimeField(null=True, blank=True)
+
+
+class AuditEvent(models.Model):
+    """One append-only, hash-chained record of something security-relevant that happened."""
+
+    class Actor(models.TextChoices):
+        PERSON = "person"
+        AGENT = "agent"
+        ADMIN = "admin"
+        SYSTEM = "system"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    event = models.CharField(max_length=60, db_index=True)
+    outcome = models.CharField(max_length=20, default="success")
+    actor_type = models.CharField(max_length=10, choices=Actor, default=Actor.SYSTEM)
+    actor = models.CharField(max_length=255, blank=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="audit_events"
+    )
+    client_id = models.CharField(max_length=255, blank=True, db_index=True)
+    scope = models.CharField(max_length=500, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["subject", "client_id", "-at"])]
+
+    def __str__(self):
+        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.event} {self.outcome}"
+
+
+class AuditHead(models.Model):
+    """The single row that orders appends to the chain (locked for the length of one transaction)."""
+
+    last_hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return self.last_hash

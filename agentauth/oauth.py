@@ -14,7 +14,7 @@ from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628 import errors as device_errors
 
-from . import grants, scopes
+from . import audit, grants, scopes
 from .models import (
     CLIENT_CREDENTIALS,
     DEVICE_CODE,
@@ -198,5 +198,14 @@ class AgentValidator(OAuth2Validator):
         )
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
+        audit.record(
+            "token.issued",
+            actor_type="agent",
+            actor=request.client.client_id,
+            subject=access_token.user,
+            agent=request.client,
+            scope=access_token.scope,
+            details={"grant_type": request.grant_type, "jti": access_token.jti},
+        )
         Agent.objects.filter(pk=request.client.pk).update(last_used_at=timezone.now())
         return access_token

@@ -1,11 +1,12 @@
 """Keep the revocation list in step with the token tables."""
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from . import grants, revocation
+from . import audit, grants, revocation
 from .models import AccessToken
 
 
@@ -33,3 +34,20 @@ def revoke_tokens_when_credentials_change(sender, instance, **kwargs):
     if getattr(instance, "_agentauth_sign_out", False):
         instance._agentauth_sign_out = False
         grants.revoke_person_tokens(instance)
+
+
+@receiver(user_logged_in)
+def audit_sign_in(sender, request, user, **kwargs):
+    audit.record("signin.success", actor=user.get_username(), subject=user)
+
+
+@receiver(user_login_failed)
+def audit_failed_sign_in(sender, credentials, request=None, **kwargs):
+    # The attempted username only; never the password (Django already masks it).
+    audit.record("signin.failure", outcome="failure", details={"username": str(credentials.get("username", ""))[:150]})
+
+
+@receiver(user_logged_out)
+def audit_sign_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit.record("signin.logout", actor=user.get_username(), subject=user)

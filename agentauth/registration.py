@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from . import grants
+from . import audit, grants
 from .models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, GrantChange, Scope
 
 MAX_NAME_LENGTH = 100
@@ -71,6 +71,14 @@ def register_agent(
     )
     agent.full_clean(exclude=["client_secret", "client_id"])
     agent.save()
+    audit.record(
+        "agent.registered",
+        actor_type="person" if owner is not None else "system",
+        actor=owner.get_username() if owner is not None else "",
+        subject=owner,
+        agent=agent,
+        details={"via": registered_via, "grant_types": grant_types, "kind": kind},
+    )
     if allowed_scopes:
         agent.allowed_scopes.set(Scope.objects.filter(name__in=allowed_scopes))
     if owner is not None and grant_scopes:
@@ -94,4 +102,5 @@ def rotate_secret(agent):
     agent.client_secret = secret
     agent.secret_rotated_at = timezone.now()
     agent.save(update_fields=["client_secret", "secret_rotated_at", "updated"])
+    audit.record("agent.secret_rotated", agent=agent, subject=agent.user)
     return secret

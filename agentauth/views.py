@@ -1,8 +1,10 @@
 """The authorization server's HTTP endpoints: metadata, JWKS, token, device, registration, health."""
 
+import base64
 import hashlib
 import json
 import logging
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, ValidationError
@@ -20,7 +22,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from . import health, keys, registration, scopes
+from . import audit, health, keys, registration, scopes
 from .models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, RefreshToken
 from .revocation import RevocationUnavailable
 from .tokens import InvalidToken, verify_access_token
@@ -120,13 +122,43 @@ class TokenView(OAuthLibMixin, View):
         try:
             with transaction.atomic():
                 url, headers, body, status = self.create_token_response(request)
+                if status != 200:
+                    self.record_refusal(request, body)
         except OAuth2Error as error:
+            self.record_refusal(request, json.dumps({"error": error.error}))
             return oauth_error(error.error, error.description, error.status_code)
         response = HttpResponse(body, status=status, content_type="application/json")
         for name, value in headers.items():
             response[name] = value
         response["Cache-Control"] = "no-store"
         return response
+
+    @staticmethod
+    def record_refusal(request, body):
+        try:
+            error = json.loads(body).get("error", "")
+        except (ValueError, AttributeError):
+            error = ""
+        audit.record(
+            "token.refused",
+            outcome="failure",
+            actor_type="agent",
+            actor=claimed_client_id(request),
+            client_id=claimed_client_id(request),
+            scope=request.POST.get("scope", "")[:500],
+            details={"grant_type": request.POST.get("grant_type", "")[:80], "error": error},
+        )
+
+
+def claimed_client_id(request):
+    """The client id a token request names (Basic or body), unverified: for the log only."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return unquote(base64.b64decode(value, validate=True).decode().split(":", 1)[0])[:255]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return request.POST.get("client_id", "")[:255]
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agentauth import grants
+from agentauth import audit, grants
 from agentauth.scopes import catalogue
 
 from . import actions, events, policies, tasks
@@ -66,11 +66,13 @@ def request_approval(
                 risk=_risk(scope),
                 expires_at=timezone.now() + (ttl or settings.APPROVAL_TTL),
             )
+            _audit("approval.requested", approval, actor_type="agent", actor=agent.client_id)
             if policies.needs_person(user, agent, scope, amount, currency):
                 events.approval_changed(approval, "approval.created")
                 tasks.notify_person.delay_on_commit(approval.pk)
             else:
                 approval.approve(by=None, automatic=True)
+                _audit("approval.approved", approval, details={"automatic": True})
                 tasks.execute_approval.delay_on_commit(approval.pk)
     except IntegrityError:
         # The same Idempotency-Key raced in from a retry: the other request created it.
@@ -81,6 +83,20 @@ def request_approval(
             raise IdempotencyConflict(existing.pk) from None
         return existing, False
     return approval, True
+
+
+def _audit(event, approval, *, outcome="success", actor_type="system", actor="", details=None):
+    audit.record(
+        event,
+        outcome=outcome,
+        actor_type=actor_type,
+        actor=actor,
+        subject=approval.user,
+        agent=approval.agent,
+        scope=approval.scope,
+        details={"approval_id": approval.pk, "action": approval.action, "params_hash": approval.params_hash}
+        | (details or {}),
+    )
 
 
 def _risk(scope):
@@ -99,6 +115,7 @@ def decide(approval, *, approve, by, reason=""):
     else:
         approval.deny(by=by, reason=reason)
         tasks.call_back_agent.delay_on_commit(approval.pk)
+    _audit(f"approval.{approval.status}", approval, actor_type="person", actor=by.get_username())
     events.approval_changed(approval, "approval.updated")
     return approval
 
@@ -109,6 +126,7 @@ def expire(approval):
         approval.expire()
     except AlreadyDecided:
         return False  # decided while the sweep ran: nothing to announce
+    _audit("approval.expired", approval)
     events.approval_changed(approval, "approval.updated")
     tasks.call_back_agent.delay_on_commit(approval.pk)
     return True
@@ -124,6 +142,7 @@ def cancel(approval, reason):
         approval.cancel(reason)
     except AlreadyDecided:
         return False
+    _audit("approval.cancelled", approval, details={"reason": reason})
     events.approval_changed(approval, "approval.updated")
     tasks.call_back_agent.delay_on_commit(approval.pk)
     return True
@@ -158,6 +177,12 @@ def execute(approval_id):
                 approval.finish(failure=str(error))
             else:
                 approval.finish(result=result)
+        _audit(
+            f"approval.{approval.status}",
+            approval,
+            outcome="success" if approval.status == ApprovalRequest.Status.EXECUTED else "failure",
+            details={"result": approval.result, "reason": approval.reason},
+        )
         events.approval_changed(approval, "approval.updated")
         tasks.call_back_agent.delay_on_commit(approval.pk)
     return approval

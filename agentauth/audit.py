@@ -1,0 +1,144 @@
+"""The append-only, hash-chained audit log.
+
+Each record carries the hash of the one before it, so changing or deleting any row breaks the
+chain from there on, and `manage.py verify_audit_log` names the first broken record. Records are
+written in the transaction of the change they describe: a change that rolls back leaves no record
+claiming it happened. The chain head row is locked while appending, which orders the records.
+"""
+
+import contextvars
+import hashlib
+import json
+
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.utils import timezone
+
+from .models import AuditEvent, AuditHead
+
+GENESIS = "0" * 64
+_request = contextvars.ContextVar("agentauth_audit_request", default=None)
+
+
+def bind_request(request):
+    """Remember who is asking (IP, user agent, request id) for every record written in this request."""
+    return _request.set(
+        {
+            "ip": request.META.get("REMOTE_ADDR") or None,
+            "user_agent": request.META.get("HTTP_USER_AGENT", "")[:300],
+            "request_id": getattr(request, "request_id", ""),
+        }
+    )
+
+
+def unbind_request(token):
+    _request.reset(token)
+
+
+def _digest(prev_hash, fields):
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def _chained_fields(event):
+    return {
+        "at": event.at.isoformat(),
+        "event": event.event,
+        "outcome": event.outcome,
+        "actor_type": event.actor_type,
+        "actor": event.actor,
+        "subject": event.subject_id,
+        "client_id": event.client_id,
+        "scope": event.scope,
+        "ip": event.ip,
+        "user_agent": event.user_agent,
+        "request_id": event.request_id,
+        "details": event.details,
+    }
+
+
+def record(
+    event,
+    *,
+    outcome="success",
+    actor_type=None,
+    actor="",
+    subject=None,
+    agent=None,
+    client_id="",
+    scope="",
+    details=None,
+):
+    """Append one record in the current transaction (opening one if there is none)."""
+    context = _request.get() or {}
+    if actor_type is None:
+        actor_type = AuditEvent.Actor.PERSON if actor else AuditEvent.Actor.SYSTEM
+    with transaction.atomic():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+        entry = AuditEvent(
+            at=timezone.now(),
+            event=event,
+            outcome=outcome,
+            actor_type=actor_type,
+            actor=str(actor)[:255],
+            subject=subject,
+            client_id=(agent.client_id if agent is not None else client_id)[:255],
+            scope=" ".join(scope) if isinstance(scope, (list, tuple, set)) else str(scope)[:500],
+            ip=context.get("ip"),
+            user_agent=context.get("user_agent", ""),
+            request_id=context.get("request_id", ""),
+            details=json.loads(json.dumps(details or {}, default=str)),
+            prev_hash=head.last_hash,
+        )
+        entry.hash = _digest(entry.prev_hash, _chained_fields(entry))
+        entry.save()
+        head.last_hash = entry.hash
+        head.save(update_fields=["last_hash"])
+    return entry
+
+
+def verify():
+    """Walk the chain from the start; return (records checked, first broken record or None)."""
+    expected_prev = GENESIS
+    checked = 0
+    for entry in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+        if entry.prev_hash != expected_prev or entry.hash != _digest(entry.prev_hash, _chained_fields(entry)):
+            return checked, entry
+        expected_prev = entry.hash
+        checked += 1
+    head = AuditHead.objects.filter(pk=1).first()
+    if head is not None and head.last_hash != expected_prev:
+        return checked, MissingTail()
+    return checked, None
+
+
+class MissingTail:
+    """Stands in for records deleted from the end of the chain (the head no longer matches)."""
+
+    pk = "after the last record"
+
+    def __str__(self):
+        return "records after the last one were deleted: the chain head does not match"
+
+
+def admin_change(sender, instance, created, **kwargs):
+    """Django admin actions (LogEntry rows) go into the chain too."""
+    if not created:
+        return
+    record(
+        "admin.change",
+        actor_type=AuditEvent.Actor.ADMIN,
+        actor=instance.user.get_username() if instance.user_id else "",
+        details={
+            "action": instance.get_action_flag_display(),
+            "object": str(instance.object_repr)[:200],
+            "model": str(instance.content_type) if instance.content_type_id else "",
+            "change": instance.get_change_message()[:500],
+        },
+    )
+
+
+def connect_admin_log():
+    from django.contrib.admin.models import LogEntry
+
+    post_save.connect(admin_change, sender=LogEntry, dispatch_uid="agentauth-audit-admin")

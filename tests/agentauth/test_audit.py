@@ -1,0 +1,152 @@
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import Client
+
+from agentauth import audit, grants
+from agentauth.models import AuditEvent
+
+
+def events():
+    return list(AuditEvent.objects.order_by("id").values_list("event", "outcome"))
+
+
+def verify():
+    out = io.StringIO()
+    call_command("verify_audit_log", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.catalogue("AU-01")
+def test_the_life_of_an_agent_is_in_the_log(oauth, cc_agent, alice, client):
+    oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    oauth.token({"grant_type": "client_credentials", "scope": "payments:execute"}, cc_agent)
+    grants.set_scopes(alice, cc_agent, ["documents:read"])
+    grants.suspend(cc_agent)
+    client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
+    client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
+
+    logged = events()
+
+    assert ("agent.registered", "success") in logged
+    assert ("consent.granted", "success") in logged
+    assert ("token.issued", "success") in logged
+    assert ("token.refused", "failure") in logged
+    assert ("consent.narrowed", "success") in logged
+    assert ("agent.suspended", "success") in logged
+    assert ("signin.failure", "failure") in logged
+    assert ("signin.success", "success") in logged
+    issued = AuditEvent.objects.get(event="token.issued")
+    assert issued.client_id == cc_agent.client_id and issued.subject == alice
+    assert issued.request_id and issued.ip == "127.0.0.1"
+    refused = AuditEvent.objects.get(event="token.refused")
+    assert refused.details["error"] == "invalid_scope"
+
+
+def test_an_intact_chain_verifies(oauth, cc_agent):
+    oauth.token({"grant_type": "client_credentials"}, cc_agent)
+
+    assert "intact" in verify()
+
+
+@pytest.mark.catalogue("AU-03")
+def test_changing_a_row_breaks_the_chain_at_that_row(oauth, cc_agent):
+    oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    victim = AuditEvent.objects.order_by("id")[1]
+    AuditEvent.objects.filter(pk=victim.pk).update(outcome="failure")
+
+    with pytest.raises(CommandError, match=f"record {victim.pk}"):
+        verify()
+
+
+@pytest.mark.catalogue("AU-03")
+def test_deleting_a_row_is_detected(oauth, cc_agent):
+    oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    middle = AuditEvent.objects.order_by("id")[1]
+
+    AuditEvent.objects.filter(pk=middle.pk).delete()
+
+    with pytest.raises(CommandError):
+        verify()
+
+
+def test_deleting_the_newest_rows_is_detected(oauth, cc_agent):
+    oauth.token({"grant_type": "client_credentials"}, cc_agent)
+
+    AuditEvent.objects.filter(pk=AuditEvent.objects.order_by("-id").first().pk).delete()
+
+    with pytest.raises(CommandError, match="after the last record"):
+        verify()
+
+
+def test_a_change_that_rolls_back_leaves_no_record(alice, cc_agent):
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        grants.suspend(cc_agent)
+        raise RuntimeError("the request failed after the change")
+
+    assert AuditEvent.objects.count() == before
+    cc_agent.refresh_from_db()
+    assert cc_agent.status == "active"
+    assert "intact" in verify()
+
+
+@pytest.mark.catalogue("AU-03")
+def test_the_admin_can_read_but_not_change_the_log(admin_client, oauth, cc_agent):
+    oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    entry = AuditEvent.objects.first()
+
+    listing = admin_client.get("/admin/agentauth/auditevent/")
+    change = admin_client.post(f"/admin/agentauth/auditevent/{entry.pk}/change/", {"outcome": "x"})
+    delete = admin_client.post(f"/admin/agentauth/auditevent/{entry.pk}/delete/", {"post": "yes"})
+
+    assert listing.status_code == 200
+    assert change.status_code == 403 and delete.status_code == 403
+    assert AuditEvent.objects.filter(pk=entry.pk, outcome="success").exists()
+
+
+def test_admin_changes_are_logged(admin_client, cc_agent):
+    from agentauth.models import Scope
+
+    scope = Scope.objects.get(name="documents:read")
+    admin_client.post("/admin/agentauth/agent/", {"action": "suspend", "_selected_action": [cc_agent.pk]})
+    admin_client.post(
+        f"/admin/agentauth/scope/{scope.pk}/change/",
+        {"name": scope.name, "description": "Read every document", "risk": "low", "permission": ""},
+    )
+
+    assert AuditEvent.objects.filter(event="agent.suspended").exists()
+    change = AuditEvent.objects.get(event="admin.change")
+    assert change.actor_type == "admin" and change.details["object"] == "documents:read"
+
+
+@pytest.mark.catalogue("AU-02")
+def test_no_secret_or_token_reaches_the_log(oauth, cc_agent, alice_oauth, web_agent):
+    issued = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()
+    tokens = alice_oauth.tokens_for(web_agent, "documents:read")
+    Client().post("/accounts/login/", {"username": "alice", "password": "hunter2-secret-guess"})
+
+    dump = json.dumps(list(AuditEvent.objects.values()), default=str)
+
+    for secret in (
+        cc_agent.plain_secret,
+        web_agent.plain_secret,
+        issued["access_token"],
+        tokens["access_token"],
+        tokens["refresh_token"],
+        "hunter2-secret-guess",
+    ):
+        assert secret not in dump
+
+
+def test_injected_newlines_stay_inside_one_record(cc_agent):
+    audit.record("test.event", details={"note": "ok\n2026-01-01 INFO decision=approve user=admin\x1b[31m"})
+
+    entry = AuditEvent.objects.get(event="test.event")
+    assert entry.details["note"].startswith("ok\n")
+    assert "intact" in verify()
