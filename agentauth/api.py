@@ -12,9 +12,10 @@ from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
+from . import monitoring, ratelimit
 from .models import Agent
 from .revocation import RevocationUnavailable
-from .tokens import AccessClaims, InvalidToken, verify_access_token
+from .tokens import AccessClaims, InvalidToken, RevokedToken, verify_access_token
 
 
 class Principal:
@@ -95,6 +96,9 @@ class JWTAuthentication(BaseAuthentication):
             raise InvalidTokenError("Expected 'Authorization: Bearer <token>'.")
         try:
             claims = verify_access_token(raw.strip(), audience=self.audience)
+        except RevokedToken as revoked:
+            _note(request, revoked.claims["client_id"], revoked.claims["sub"], "refused")
+            raise InvalidTokenError("The access token is invalid, expired or revoked.") from None
         except InvalidToken:
             raise InvalidTokenError("The access token is invalid, expired or revoked.") from None
         except RevocationUnavailable:
@@ -119,5 +123,33 @@ class HasScopes(BasePermission):
             # A view that forgot to say what it needs is closed, not open.
             raise InsufficientScope(["(undeclared)"])
         if not claims.has_scopes(required):
+            _note(request, claims.client_id, claims.subject, "insufficient_scope")
             raise InsufficientScope(required)
+        _within_limits(claims, required)
+        _note(request, claims.client_id, claims.subject, "calls", scopes=required)
         return True
+
+
+def _note(request, client_id, subject, outcome, scopes=()):
+    monitoring.note_call(
+        client_id,
+        subject,
+        outcome,
+        ip=request.META.get("REMOTE_ADDR"),
+        user_agent=request.META.get("HTTP_USER_AGENT", ""),
+        scopes=scopes,
+    )
+
+
+def _within_limits(claims, required):
+    """Token buckets per agent and per person, the tightest rate of the scopes in play."""
+    try:
+        for kind, who in (("agent", claims.client_id), ("person", claims.subject)):
+            rate = ratelimit.limit_for(kind, required)
+            if rate is None:
+                continue
+            allowed, wait = ratelimit.take(f"api:{kind}:{who}", rate)
+            if not allowed:
+                raise exceptions.Throttled(wait=max(1, round(wait)))
+    except ratelimit.RateLimitUnavailable:
+        raise TemporarilyUnavailable("Rate limits cannot be checked right now; try again shortly.") from None

@@ -160,6 +160,8 @@ CELERY_BEAT_SCHEDULE = {
     "clear-expired-tokens": {"task": "agentauth.tasks.clear_expired_tokens", "schedule": 3600},
     "expire-overdue-approvals": {"task": "approvals.tasks.expire_overdue", "schedule": 15},
     "requeue-stuck-approvals": {"task": "approvals.tasks.requeue_stuck", "schedule": 30},
+    "monitoring-flush": {"task": "agentauth.tasks.flush_activity", "schedule": 60},
+    "security-review": {"task": "agentauth.tasks.security_review", "schedule": 24 * 3600},
 }
 
 # E-mail (Django 6.1 MAILERS): console by default, SMTP when EMAIL_HOST is set.
@@ -367,6 +369,27 @@ SILENCED_SYSTEM_CHECKS = [
 # Demo data and the person-facing portal.
 AGENTAUTH_DEMO_USERNAME = "demo"
 AGENTAUTH_SERVICE_NAME = os.getenv("AGENTAUTH_SERVICE_NAME", "AgentAuth")
+# Token buckets (see agentauth/ratelimit.py): per agent and per person on the API, the tightest
+# rate among the scopes a call needs; on the token endpoint per agent and per client IP; sign-in
+# and device-code entry per username / person and per IP.
+AGENTAUTH_RATE_LIMITS = {
+    "default": {
+        "agent": os.getenv("AGENTAUTH_RATE_AGENT", "600/min"),
+        "person": os.getenv("AGENTAUTH_RATE_PERSON", "1200/min"),
+        "token": os.getenv("AGENTAUTH_RATE_TOKEN", "120/min"),
+        "token_ip": os.getenv("AGENTAUTH_RATE_TOKEN_IP", "600/min"),
+        "signin": "10/min",
+        "signin_ip": "30/min",
+        "device_code": "10/min",
+    },
+    "payments:execute": {"agent": "30/min", "person": "60/min"},
+}
+# High-severity alerts suspend the agent at once.
+AGENTAUTH_AUTO_SUSPEND = env_bool("AGENTAUTH_AUTO_SUSPEND", True)
+# Scheduled audits: what counts as stale.
+AGENTAUTH_REVIEW_UNUSED_DAYS = env_int("AGENTAUTH_REVIEW_UNUSED_DAYS", 30)
+AGENTAUTH_REVIEW_SECRET_DAYS = env_int("AGENTAUTH_REVIEW_SECRET_DAYS", 90)
+AGENTAUTH_REVIEW_KEY_DAYS = env_int("AGENTAUTH_REVIEW_KEY_DAYS", 90)
 APPROVAL_TTL = timedelta(minutes=env_int("APPROVAL_TTL_MINUTES", 15))
 APPROVAL_POLL_INTERVAL = 2  # seconds an agent should wait between status polls
 APPROVAL_MAX_WAIT = 30  # seconds a long-poll (?wait=N) may hold the request

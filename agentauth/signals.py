@@ -10,3 +10,5 @@ grant_revoked = Signal()
 agent_disabled = Signal()
 # user=User, session_keys=[str]: browser sessions ended by "sign out everywhere"
 sessions_ended = Signal()
+# alert=Alert: a monitoring rule fired
+alert_raised = Signal()

@@ -24,6 +24,14 @@ class InvalidToken(Exception):
     """The token is malformed, forged, expired, meant for someone else, or revoked."""
 
 
+class RevokedToken(InvalidToken):
+    """Genuine, but revoked: we know which agent presented it."""
+
+    def __init__(self, claims):
+        super().__init__("token revoked")
+        self.claims = claims
+
+
 @dataclass(frozen=True)
 class AccessClaims:
     """What a verified access token says: who it acts for, which agent holds it, what it may do."""
@@ -118,7 +126,7 @@ def verify_access_token(raw, audience=None):
     if not isinstance(claims.get("iat"), int) or claims["iat"] > time.time() + CLOCK_SKEW_SECONDS:
         raise InvalidToken("issued in the future")
     if revocation.is_revoked(claims["jti"], claims["client_id"]):
-        raise InvalidToken("token revoked")
+        raise RevokedToken(claims)
     aud = claims.get("aud")
     return AccessClaims(
         subject=claims["sub"],

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
     path("o/", include((oauth_patterns, "oauth2_provider"))),
+    path("accounts/login/", consent_views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("examples.urls")),

@@ -22,7 +22,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
-from . import audit, health, keys, registration, scopes
+from . import audit, health, keys, ratelimit, registration, scopes
 from .models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, RefreshToken
 from .revocation import RevocationUnavailable
 from .tokens import InvalidToken, verify_access_token
@@ -41,6 +41,22 @@ def oauth_error(error, description=None, status=400, headers=None):
 
 # RFC 8707 lets `resource` repeat; every other parameter appears at most once (RFC 6749 §3.2).
 REPEATABLE_PARAMETERS = {"resource"}
+
+
+def throttled(*buckets):
+    """429 with Retry-After when any bucket is empty, 503 when the limiter cannot answer, else None."""
+    try:
+        for kind, key in buckets:
+            rate = ratelimit.limit_for(kind)
+            if rate is None:
+                continue
+            allowed, wait = ratelimit.take(key, rate)
+            if not allowed:
+                retry = str(max(1, round(wait)))
+                return oauth_error("slow_down", "Too many requests.", 429, headers={"Retry-After": retry})
+    except ratelimit.RateLimitUnavailable:
+        return oauth_error("temporarily_unavailable", "Try again shortly.", 503, headers={"Retry-After": "2"})
+    return None
 
 
 def form_problem(request):
@@ -119,6 +135,12 @@ class TokenView(OAuthLibMixin, View):
             return oauth_error("invalid_request", problem)
         if request.headers.get("Authorization") and "client_secret" in request.POST:
             return oauth_error("invalid_request", "Use one client authentication method, not two (RFC 6749 §2.3).")
+        refused = throttled(
+            ("token", f"token:agent:{claimed_client_id(request)}"),
+            ("token_ip", f"token:ip:{request.META.get('REMOTE_ADDR', '')}"),
+        )
+        if refused is not None:
+            return refused
         try:
             with transaction.atomic():
                 url, headers, body, status = self.create_token_response(request)

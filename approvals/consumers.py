@@ -58,7 +58,7 @@ class ApprovalConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({"type": event["event"], "approval": event["approval"]})
 
     async def agent_event(self, event):
-        await self.send_json({"type": event["event"], "agent": event["agent"]})
+        await self.send_json({key: value for key, value in event.items() if key != "event"} | {"type": event["event"]})
 
     async def session_ended(self, event):
         await self.close(code=4401)

@@ -67,3 +67,24 @@ def agent_changed(user_id, agent, what):
         "agent": {"client_id": agent.client_id, "name": agent.name, "status": agent.status, "change": what},
     }
     transaction.on_commit(lambda: send(person_group(user_id), payload))
+
+
+def alert_raised(alert):
+    """After commit, show a monitoring alert in the person's open tabs."""
+    payload = {
+        "type": "agent.event",
+        "event": "alert.created",
+        "agent": {
+            "client_id": alert.agent.client_id,
+            "name": alert.agent.name,
+            "status": alert.agent.status,
+            "change": alert.summary,
+        },
+        "alert": {
+            "id": alert.pk,
+            "severity": alert.severity,
+            "summary": alert.summary,
+            "url": reverse("consent:alerts"),
+        },
+    }
+    transaction.on_commit(lambda: send(person_group(alert.user_id), payload))

@@ -12,6 +12,7 @@ from django.urls import reverse
 from jwcrypto import jwt
 
 from agentauth import keys
+from agentauth.models import Alert
 
 from .models import ApprovalRequest
 
@@ -32,6 +33,22 @@ def email_person(approval_id):
         ),
         from_email=None,
         recipient_list=[approval.user.email],
+    )
+
+
+def email_alert(alert_id):
+    alert = Alert.objects.select_related("user", "agent").get(pk=alert_id)
+    if not alert.user or not alert.user.email:
+        return
+    suspended = "\nThe agent was suspended automatically; resume it on its page if this was expected.\n"
+    send_mail(
+        subject=f"[{alert.severity}] {alert.summary}"[:150],
+        message=(
+            f"{alert.summary}\n{suspended if alert.agent_suspended else ''}\n"
+            f"Review it: {settings.AGENTAUTH_ISSUER}{reverse('consent:alerts')}\n"
+        ),
+        from_email=None,
+        recipient_list=[alert.user.email],
     )
 
 

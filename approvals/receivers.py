@@ -1,13 +1,16 @@
 """How approvals hear about consent changes (the core sends signals; it never imports upward)."""
 
+from datetime import timedelta
+
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.utils import timezone
 
-from agentauth import signals
+from agentauth import reviews, signals
 
-from . import events, services
+from . import events, services, tasks
 from .consumers import session_group
+from .models import ApprovalRequest
 
 
 @receiver(signals.grant_revoked)
@@ -48,3 +51,26 @@ def close_the_sockets_of_this_session(sender, request, user, **kwargs):
 def close_the_sockets_of_ended_sessions(sender, session_keys, **kwargs):
     for key in session_keys:
         events.send(session_group(key), {"type": "session.ended"})
+
+
+@receiver(signals.alert_raised)
+def tell_the_person_about_an_alert(sender, alert, **kwargs):
+    if alert.user_id is None:
+        return
+    events.alert_raised(alert)
+    tasks.email_alert.delay_on_commit(alert.pk)
+
+
+@reviews.register
+def approvals_pending_too_long(user):
+    stale = ApprovalRequest.objects.live().filter(created_at__lt=timezone.now() - timedelta(minutes=10))
+    if user is not None:
+        stale = stale.filter(user=user)
+    for approval in stale.select_related("agent", "user"):
+        yield reviews.Finding(
+            "approval_pending_long",
+            "low",
+            f"{approval.agent.name} has been waiting over 10 minutes: {approval.describe()}",
+            approval.user.get_username(),
+            approval.agent.client_id,
+        )

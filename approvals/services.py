@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agentauth import audit, grants
+from agentauth import audit, grants, monitoring
 from agentauth.scopes import catalogue
 
 from . import actions, events, policies, tasks
@@ -116,6 +116,8 @@ def decide(approval, *, approve, by, reason=""):
         approval.deny(by=by, reason=reason)
         tasks.call_back_agent.delay_on_commit(approval.pk)
     _audit(f"approval.{approval.status}", approval, actor_type="person", actor=by.get_username())
+    if not approve:
+        monitoring.check_denials(approval.agent, approval.user)
     events.approval_changed(approval, "approval.updated")
     return approval
 

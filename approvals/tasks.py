@@ -25,6 +25,11 @@ def call_back_agent(approval_id):
     notifications.call_back_agent(approval_id)
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def email_alert(alert_id):
+    notifications.email_alert(alert_id)
+
+
 @shared_task
 def expire_overdue():
     return services.expire_overdue()

@@ -4,6 +4,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.core import signing
 from django.db import transaction
 from django.shortcuts import redirect, render
@@ -15,7 +16,7 @@ from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.http import OAuth2ResponseRedirect
 from oauth2_provider.views.base import BaseAuthorizationView
 
-from agentauth import grants, scopes
+from agentauth import grants, ratelimit, scopes
 from agentauth.models import Agent, DeviceAuthorization, GrantChange
 
 SIGNED_REQUEST_AGE = 600  # seconds a consent screen stays usable
@@ -187,6 +188,13 @@ class DeviceView(View):
     def post(self, request):
         if "request" in request.POST:
             return self.decide(request)
+        refused = _throttle(
+            request,
+            ("device_code", f"device:user:{request.user.pk}"),
+            ("device_code", f"device:ip:{request.META.get('REMOTE_ADDR', '')}"),
+        )
+        if refused:
+            return refused
         user_code = _normalise_user_code(request.POST.get("user_code"))
         device = self._pending(user_code)
         if device is None:
@@ -246,3 +254,28 @@ class DeviceView(View):
         if not updated:
             return render(request, "consent/expired.html", status=409)
         return render(request, "consent/device_done.html", {"agent": agent, "allowed": allow, "scopes": checked})
+
+
+class ThrottledLoginView(LoginView):
+    """Django's sign-in, with token buckets per username and per IP against password guessing."""
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")[:150].lower()
+        ip = request.META.get("REMOTE_ADDR", "")
+        refused = _throttle(request, ("signin", f"signin:user:{username}"), ("signin_ip", f"signin:ip:{ip}"))
+        return refused or super().post(request, *args, **kwargs)
+
+
+def _throttle(request, *buckets):
+    """The HTML twin of agentauth.views.throttled: a 429 page with Retry-After."""
+    try:
+        for kind, key in buckets:
+            rate = ratelimit.limit_for(kind)
+            allowed, wait = ratelimit.take(key, rate) if rate else (True, 0)
+            if not allowed:
+                response = render(request, "consent/slow_down.html", {"wait": max(1, round(wait))}, status=429)
+                response["Retry-After"] = str(max(1, round(wait)))
+                return response
+    except ratelimit.RateLimitUnavailable:
+        return render(request, "consent/slow_down.html", {"wait": 5}, status=503)
+    return None

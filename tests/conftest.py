@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from agentauth import keys, scopes
+from agentauth import keys, monitoring, ratelimit, scopes
 from agentauth.registration import register_agent
 from agentauth.seed import seed_scopes
 
@@ -41,7 +41,9 @@ def _fresh_process_caches():
     """Caches outlive the per-test database rollback: start every test empty."""
     keys.clear_cache()
     scopes.catalogue.clear()
-    cache.clear()
+    cache.clear()  # with REDIS_URL this flushes the test Redis database: buckets and counters too
+    ratelimit.reset()
+    monitoring.reset()
     yield
     keys.clear_cache()
     scopes.catalogue.clear()

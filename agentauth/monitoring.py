@@ -1,0 +1,318 @@
+"""Agent monitoring: per-minute activity counters, first sightings, anomaly rules and alerts.
+
+The request path only increments counters (one pipelined Redis round trip, or a dict in the
+embedded default); a beat task folds finished minutes into ActivityMinute rows and runs the rules.
+Monitoring fails open: a counter that cannot be written is logged, never allowed to fail a call.
+"""
+
+import logging
+import threading
+import time
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+import redis
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from . import audit, grants, signals
+from .models import ActivityMinute, Agent, Alert, AuditEvent, PersonSettings, ScopeUse, Sighting
+
+log = logging.getLogger(__name__)
+OUTCOMES = ("calls", "refused", "insufficient_scope")
+ACTIVITY = "agentauth:activity:"
+SCOPE_USE = "agentauth:scopeuse"
+
+
+# --- recording, on the request path -------------------------------------------------------------
+
+
+class _Local:
+    """The embedded default's counters: one process, so a dict under a lock will do."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self):
+        self.minutes = defaultdict(Counter)
+        self.scope_use = {}
+        self.seen = set()
+
+
+_local = _Local()
+_clients = {}
+
+
+def reset():
+    """Forget the in-process counters (tests)."""
+    with _local.lock:
+        _local.clear()
+
+
+def _redis():
+    if settings.REDIS_URL not in _clients:
+        _clients[settings.REDIS_URL] = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5, decode_responses=True
+        )
+    return _clients[settings.REDIS_URL]
+
+
+def note_call(client_id, subject, outcome, *, ip=None, user_agent="", scopes=()):
+    """Count one API call; remember the scopes it used and where it came from."""
+    minute = int(time.time() // 60)
+    field = f"{client_id}|{subject}|{outcome}"
+    origins = [("ip", ip), ("ua", user_agent[:300])]
+    try:
+        if settings.REDIS_URL:
+            pipe = _redis().pipeline(transaction=False)
+            pipe.hincrby(f"{ACTIVITY}{minute}", field, 1)
+            pipe.expire(f"{ACTIVITY}{minute}", 7200)
+            for scope in scopes:
+                pipe.hset(SCOPE_USE, f"{client_id}|{subject}|{scope}", int(time.time()))
+            for kind, value in origins:
+                if value:
+                    pipe.sadd(f"agentauth:seen:{client_id}:{kind}", value)
+            results = pipe.execute()
+            added = results[2 + len(scopes) :]
+            new = [origin for origin, fresh in zip([o for o in origins if o[1]], added, strict=True) if fresh]
+        else:
+            with _local.lock:
+                _local.minutes[minute][field] += 1
+                for scope in scopes:
+                    _local.scope_use[f"{client_id}|{subject}|{scope}"] = int(time.time())
+                new = [
+                    (kind, value) for kind, value in origins if value and (client_id, kind, value) not in _local.seen
+                ]
+                _local.seen.update((client_id, kind, value) for kind, value in new)
+    except Exception:
+        log.warning("activity for %s not counted", client_id, exc_info=True)
+        return
+    for kind, value in new:
+        _first_sighting(client_id, subject, kind, value)
+
+
+def _first_sighting(client_id, subject, kind, value):
+    """Rare (first time this process or Redis sees the value): persist it, alert if the agent is not new."""
+    try:
+        with transaction.atomic():
+            known_before = Sighting.objects.filter(client_id=client_id, kind=kind).exists()
+            _, created = Sighting.objects.get_or_create(client_id=client_id, kind=kind, value=value)
+        if created and known_before:
+            agent = Agent.objects.filter(client_id=client_id).first()
+            if agent is not None:
+                what = "IP address" if kind == "ip" else "user agent"
+                raise_alert(
+                    "new_origin",
+                    agent,
+                    _person(subject),
+                    Alert.Severity.LOW,
+                    f"{agent.name} called from a new {what}: {value[:80]}",
+                    {"kind": kind, "value": value},
+                )
+    except (IntegrityError, ValueError):
+        pass  # another process recorded it first
+
+
+def _person(subject):
+    return get_user_model().objects.filter(pk=subject).first() if str(subject).isdigit() else None
+
+
+# --- folding minutes into rows, then the rules ---------------------------------------------------
+
+
+def _drain(before_minute):
+    """Take the counters of every minute before `before_minute` out of the store."""
+    drained = {}
+    if settings.REDIS_URL:
+        client = _redis()
+        for key in client.scan_iter(f"{ACTIVITY}*"):
+            minute = int(key.rsplit(":", 1)[1])
+            if minute < before_minute:
+                pipe = client.pipeline()
+                pipe.hgetall(key)
+                pipe.delete(key)
+                drained[minute] = {field: int(count) for field, count in pipe.execute()[0].items()}
+        pipe = client.pipeline()
+        pipe.hgetall(SCOPE_USE)
+        pipe.delete(SCOPE_USE)
+        scope_use = {field: int(at) for field, at in pipe.execute()[0].items()}
+    else:
+        with _local.lock:
+            for minute in [minute for minute in _local.minutes if minute < before_minute]:
+                drained[minute] = dict(_local.minutes.pop(minute))
+            scope_use, _local.scope_use = _local.scope_use, {}
+    return drained, scope_use
+
+
+def flush(now=None):
+    """Fold finished minutes into ActivityMinute rows and run the rules on what changed."""
+    now = now or time.time()
+    drained, scope_use = _drain(int(now // 60))
+    touched = set()
+    for minute, fields in drained.items():
+        rows = defaultdict(Counter)
+        for field, count in fields.items():
+            client_id, subject, outcome = field.rsplit("|", 2)
+            rows[(client_id, subject)][outcome] += count
+        for (client_id, subject), counts in rows.items():
+            _add_minute(client_id, subject, minute, counts)
+            touched.add((client_id, subject, minute))
+    _store_scope_use(scope_use)
+    for client_id, subject, minute in touched:
+        check_rules(client_id, subject, minute)
+    return len(touched)
+
+
+def _add_minute(client_id, subject, minute, counts):
+    user_id = int(subject) if str(subject).isdigit() else None
+    at = datetime.fromtimestamp(minute * 60, tz=UTC)
+    row, _ = ActivityMinute.objects.get_or_create(client_id=client_id, user_id=user_id, minute=at)
+    ActivityMinute.objects.filter(pk=row.pk).update(**{name: F(name) + counts.get(name, 0) for name in OUTCOMES})
+
+
+def _store_scope_use(scope_use):
+    agents = {
+        agent.client_id: agent for agent in Agent.objects.filter(client_id__in={f.split("|")[0] for f in scope_use})
+    }
+    for field, at in scope_use.items():
+        client_id, subject, scope = field.split("|", 2)
+        if client_id in agents and subject.isdigit():
+            ScopeUse.objects.update_or_create(
+                user_id=int(subject),
+                agent=agents[client_id],
+                scope=scope,
+                defaults={"last_used_at": datetime.fromtimestamp(at, tz=UTC)},
+            )
+
+
+class Window:
+    """What the rules look at: one agent, one person, one finished minute, and the hour before it."""
+
+    def __init__(self, agent, user, minute):
+        self.agent, self.user = agent, user
+        self.at = datetime.fromtimestamp(minute * 60, tz=UTC)
+        rows = ActivityMinute.objects.filter(
+            client_id=agent.client_id, user=user, minute__gt=self.at - timedelta(hours=1), minute__lte=self.at
+        )
+        self.now = rows.filter(minute=self.at).first() or ActivityMinute(calls=0, refused=0, insufficient_scope=0)
+        earlier = rows.exclude(minute=self.at)
+        self.baseline = (earlier.aggregate(total=Sum("calls"))["total"] or 0) / 59
+        recent = rows.filter(minute__gt=self.at - timedelta(minutes=5)).aggregate(
+            refused=Sum("refused"), insufficient=Sum("insufficient_scope")
+        )
+        self.refused_5min = (recent["refused"] or 0) + (recent["insufficient"] or 0)
+
+
+class Rule:
+    """An anomaly rule: return a one-line summary when it fires, None otherwise."""
+
+    name = ""
+    severity = Alert.Severity.MEDIUM
+
+    def check(self, window):
+        raise NotImplementedError
+
+
+class RateSpike(Rule):
+    name, severity = "rate_spike", Alert.Severity.MEDIUM
+    floor, factor = 60, 5
+
+    def check(self, window):
+        threshold = max(self.floor, self.factor * window.baseline)
+        if window.now.calls >= threshold:
+            return f"{window.agent.name} made {window.now.calls} calls in a minute (usually {window.baseline:.0f})"
+        return None
+
+
+class RefusalBurst(Rule):
+    name, severity = "refusal_burst", Alert.Severity.HIGH
+    threshold = 20
+
+    def check(self, window):
+        if window.refused_5min >= self.threshold:
+            return f"{window.agent.name} was refused {window.refused_5min} times in 5 minutes"
+        return None
+
+
+class UnusualHours(Rule):
+    name, severity = "unusual_hours", Alert.Severity.MEDIUM
+
+    def check(self, window):
+        preferences = PersonSettings.objects.filter(user=window.user).first() if window.user else None
+        if window.now.calls and preferences and window.at.hour in preferences.unusual_hours:
+            return f"{window.agent.name} worked at {window.at:%H:%M} UTC, an hour you marked unusual"
+        return None
+
+
+class RepeatedDenials(Rule):
+    name, severity = "repeated_denials", Alert.Severity.MEDIUM
+    threshold = 3
+
+    def check(self, window):
+        denied = AuditEvent.objects.filter(
+            event="approval.denied",
+            client_id=window.agent.client_id,
+            subject=window.user,
+            at__gt=window.at - timedelta(hours=1),
+        ).count()
+        if denied >= self.threshold:
+            return f"You denied {denied} of {window.agent.name}'s requests in the last hour"
+        return None
+
+
+RULES = [RateSpike(), RefusalBurst(), UnusualHours(), RepeatedDenials()]
+
+
+def check_rules(client_id, subject, minute):
+    agent = Agent.objects.filter(client_id=client_id).first()
+    if agent is None:
+        return []
+    user = _person(subject)
+    window = Window(agent, user, minute)
+    raised = []
+    for rule in RULES:
+        summary = rule.check(window)
+        if summary:
+            evidence = {
+                "minute": window.at.isoformat(),
+                "calls": window.now.calls,
+                "baseline": round(window.baseline, 2),
+                "refused_5min": window.refused_5min,
+            }
+            alert = raise_alert(rule.name, agent, user, rule.severity, summary, evidence)
+            if alert:
+                raised.append(alert)
+    return raised
+
+
+def check_denials(agent, user):
+    """Run the denial rule at once when a person denies a request (no need to wait for the minute)."""
+    window = Window(agent, user, int(time.time() // 60))
+    summary = RepeatedDenials().check(window)
+    if summary:
+        return raise_alert(RepeatedDenials.name, agent, user, RepeatedDenials.severity, summary, {})
+    return None
+
+
+@transaction.atomic
+def raise_alert(rule, agent, user, severity, summary, evidence):
+    """Record an alert (once an hour per rule, agent and person); high severity may suspend the agent."""
+    recent = Alert.objects.filter(rule=rule, agent=agent, user=user, created_at__gt=timezone.now() - timedelta(hours=1))
+    if recent.exists():
+        return None
+    alert = Alert.objects.create(
+        user=user, agent=agent, rule=rule, severity=severity, summary=summary[:300], evidence=evidence
+    )
+    audit.record(
+        "alert.raised", subject=user, agent=agent, details={"rule": rule, "severity": severity, "summary": summary}
+    )
+    if severity == Alert.Severity.HIGH and settings.AGENTAUTH_AUTO_SUSPEND and agent.is_active:
+        grants.suspend(agent)
+        alert.agent_suspended = True
+        alert.save(update_fields=["agent_suspended"])
+    signals.alert_raised.send(Alert, alert=alert)
+    return alert

@@ -1,0 +1,119 @@
+"""Token buckets: atomic in Redis (one Lua script per check), in process on the embedded default.
+
+When Redis cannot answer, a check fails closed (RateLimitUnavailable): a flood must not get
+through because the limiter is down.
+"""
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+import redis
+from django.conf import settings
+
+_RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour)$")
+_SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
+
+# KEYS[1] bucket; ARGV: capacity, refill per second, now, cost. Returns {allowed, retry_after_ms}.
+_LUA = """
+local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local capacity = tonumber(ARGV[1])
+local rate = tonumber(ARGV[2])
+local now = tonumber(ARGV[3])
+local tokens = tonumber(bucket[1]) or capacity
+local at = tonumber(bucket[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = math.ceil((1 - tokens) / rate * 1000)
+end
+redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
+redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
+return {allowed, wait}
+"""
+
+
+class RateLimitUnavailable(Exception):
+    """The limiter's store cannot be reached; the caller answers 503."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    capacity: int
+    per_seconds: int
+
+    @classmethod
+    def parse(cls, text):
+        match = _RATE.match(text.replace(" ", ""))
+        if not match:
+            raise ValueError(f"Rate {text!r}: use e.g. '600/min'")
+        return cls(int(match.group(1)), _SECONDS[match.group(2)])
+
+    @property
+    def refill(self):
+        return self.capacity / self.per_seconds
+
+
+class _LocalBuckets:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.buckets = {}
+
+    def take(self, key, rate):
+        now = time.monotonic()
+        with self.lock:
+            tokens, at = self.buckets.get(key, (rate.capacity, now))
+            tokens = min(rate.capacity, tokens + (now - at) * rate.refill)
+            if tokens >= 1:
+                self.buckets[key] = (tokens - 1, now)
+                return True, 0.0
+            self.buckets[key] = (tokens, now)
+            return False, (1 - tokens) / rate.refill
+
+    def clear(self):
+        with self.lock:
+            self.buckets.clear()
+
+
+_local = _LocalBuckets()
+_redis = {}
+
+
+def _client():
+    if settings.REDIS_URL not in _redis:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
+        _redis[settings.REDIS_URL] = (client, client.register_script(_LUA))
+    return _redis[settings.REDIS_URL]
+
+
+def take(key, rate):
+    """Spend one token from bucket `key`; returns (allowed, seconds to wait before retrying)."""
+    if isinstance(rate, str):
+        rate = Rate.parse(rate)
+    if not settings.REDIS_URL:
+        return _local.take(key, rate)
+    _, script = _client()
+    try:
+        allowed, wait_ms = script(keys=[f"agentauth:bucket:{key}"], args=[rate.capacity, rate.refill, time.time(), 1])
+    except redis.RedisError as error:
+        raise RateLimitUnavailable(str(error)) from error
+    return bool(allowed), wait_ms / 1000
+
+
+def limit_for(kind, scopes=()):
+    """The tightest configured rate for `kind` ("agent", "person", "token", "signin", ...)."""
+    limits = settings.AGENTAUTH_RATE_LIMITS
+    rates = [Rate.parse(limits[scope][kind]) for scope in scopes if kind in limits.get(scope, {})]
+    if kind in limits.get("default", {}):
+        rates.append(Rate.parse(limits["default"][kind]))
+    return min(rates, key=lambda rate: rate.refill) if rates else None
+
+
+def reset():
+    """Forget every local bucket (tests)."""
+    _local.clear()
