@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import portal, views
+from . import portal, security, views
 
 app_name = "consent"
 
@@ -19,4 +19,10 @@ urlpatterns = [
     path("history/", portal.history, name="history"),
     path("history/receipt.json", portal.receipt, name="receipt"),
     path("sign-out-everywhere/", portal.sign_out_everywhere, name="sign_out_everywhere"),
+    path("alerts/", security.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/", security.handle_alert, name="handle_alert"),
+    path("security/", security.review, name="security"),
+    path("security/unusual-hours/", security.set_unusual_hours, name="unusual_hours"),
+    path("security/narrow/<str:client_id>/", security.narrow_unused, name="narrow_unused"),
+    path("security/report/", security.report, name="report"),
 ]
