@@ -57,6 +57,17 @@ def _chained_fields(event):
     }
 
 
+def _clean(value):
+    """Strings as PostgreSQL stores them: no NUL (hostile input reaches the log too)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_clean(str(key)): _clean(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(item) for item in value]
+    return value
+
+
 def record(
     event,
     *,
@@ -80,14 +91,14 @@ def record(
             event=event,
             outcome=outcome,
             actor_type=actor_type,
-            actor=str(actor)[:255],
+            actor=_clean(str(actor))[:255],
             subject=subject,
-            client_id=(agent.client_id if agent is not None else client_id)[:255],
-            scope=" ".join(scope) if isinstance(scope, (list, tuple, set)) else str(scope)[:500],
+            client_id=_clean(agent.client_id if agent is not None else client_id)[:255],
+            scope=_clean(" ".join(sorted(scope)) if isinstance(scope, (list, tuple, set)) else str(scope))[:500],
             ip=context.get("ip"),
-            user_agent=context.get("user_agent", ""),
+            user_agent=_clean(context.get("user_agent", "")),
             request_id=context.get("request_id", ""),
-            details=json.loads(json.dumps(details or {}, default=str)),
+            details=_clean(json.loads(json.dumps(details or {}, default=str))),
             prev_hash=head.last_hash,
         )
         entry.hash = _digest(entry.prev_hash, _chained_fields(entry))

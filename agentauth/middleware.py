@@ -4,7 +4,7 @@ import logging
 import re
 import uuid
 
-from django.db import DatabaseError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import JsonResponse
 
 from . import audit
@@ -40,7 +40,10 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DatabaseError):
+        if isinstance(exception, DataError):
+            # Input the database refuses (NUL bytes, out-of-range numbers) is the client's error.
+            return JsonResponse({"error": "invalid_request", "error_description": "Unacceptable value."}, status=400)
+        if isinstance(exception, (OperationalError, InterfaceError)):
             log.error("database unavailable: %s", exception)
             response = JsonResponse(
                 {"error": "temporarily_unavailable", "error_description": "Try again shortly."}, status=503

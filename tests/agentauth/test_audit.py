@@ -150,3 +150,11 @@ def test_injected_newlines_stay_inside_one_record(cc_agent):
     entry = AuditEvent.objects.get(event="test.event")
     assert entry.details["note"].startswith("ok\n")
     assert "intact" in verify()
+
+
+def test_nul_bytes_in_hostile_input_do_not_break_the_log(db):
+    audit.record("test.hostile", actor="a\x00b", client_id="c\x00", scope="s\x00", details={"k\x00": ["v\x00"]})
+
+    entry = AuditEvent.objects.get(event="test.hostile")
+    assert "\x00" not in entry.actor + entry.client_id + entry.scope + json.dumps(entry.details)
+    assert "intact" in verify()
