@@ -110,6 +110,16 @@
     setTimeout(() => toast.remove(), 6000);
   }
 
+  function showAlert(alert) {
+    const toast = text("div", `toast alert-${alert.severity}`, "");
+    toast.setAttribute("role", "alert");
+    toast.append(text("p", "toast-summary", alert.summary));
+    const link = text("a", "button secondary small", "Review alerts");
+    link.href = alert.url;
+    toast.append(link);
+    region.prepend(toast);
+  }
+
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${window.location.host}/ws/approvals/`);
@@ -119,6 +129,7 @@
       if (event.type === "approval.created" && event.approval.status === "pending") showPending(event.approval);
       else if (event.type === "approval.created" || event.type === "approval.updated") showUpdate(event.approval);
       else if (event.type === "agent.updated") showAgent(event.agent);
+      else if (event.type === "alert.created") showAlert(event.alert);
     });
     socket.addEventListener("close", (closed) => {
       document.body.dataset.live = "off";
