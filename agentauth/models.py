@@ -24,7 +24,8 @@ AUTHORIZATION_CODE = "authorization_code"
 CLIENT_CREDENTIALS = "client_credentials"
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_TOKEN = "refresh_token"
-GRANT_TYPES = (AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, REFRESH_TOKEN)
+CIBA = "urn:openid:params:grant-type:ciba"
+GRANT_TYPES = (AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, REFRESH_TOKEN, CIBA)
 DOT_GRANT_NAMES = {
     AbstractApplication.GRANT_AUTHORIZATION_CODE: AUTHORIZATION_CODE,
     AbstractApplication.GRANT_CLIENT_CREDENTIALS: CLIENT_CREDENTIALS,
@@ -111,6 +112,10 @@ class Agent(AbstractApplication):
     callback_uri = models.URLField(
         blank=True, help_text="Where approval decisions are POSTed as signed JWTs (https only)"
     )
+    ciba_delivery_mode = models.CharField(
+        max_length=10, choices=[("poll", "poll"), ("ping", "ping")], default="poll", help_text="CIBA token delivery"
+    )
+    ciba_notification_endpoint = models.URLField(blank=True, help_text="CIBA ping mode: where to notify (https)")
     is_resource_server = models.BooleanField(default=False, help_text="May call the introspection endpoint (RFC 7662)")
     last_used_at = models.DateTimeField(null=True, blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)

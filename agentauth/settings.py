@@ -398,3 +398,8 @@ APPROVAL_REAUTH_SECONDS = env_int("APPROVAL_REAUTH_SECONDS", 300)
 APPROVAL_CALLBACK_ALLOW_LOOPBACK = DEBUG
 # What the operator asks by default; people and agents get their own policies in the portal/admin.
 APPROVAL_DEFAULT_POLICIES = {"payments:execute": {"mode": "always"}}
+# OpenID CIBA: how long a request may wait, how fast a person may be asked, how long its token lives.
+CIBA_DEFAULT_EXPIRY = 300
+CIBA_MAX_EXPIRY = 600
+CIBA_RATE_PER_PERSON = os.getenv("CIBA_RATE_PER_PERSON", "10/min")
+CIBA_TOKEN_SECONDS = 300

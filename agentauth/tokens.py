@@ -4,13 +4,17 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 from jwcrypto import jwt
 from jwcrypto.common import JWException, JWKeyNotFound
+from oauth2_provider.models import set_token_value
 from oauthlib.oauth2.rfc6749 import errors
 
-from . import keys, revocation
+from . import audit, keys, revocation
+from .models import AccessToken
 
 TOKEN_TYPE = "at+jwt"
 ALGORITHM = "ES256"
@@ -82,9 +86,50 @@ def generate_access_token(request):
     }
     # Remembered so the stored AccessToken row can name its jti (revocation looks it up).
     request.access_token_jti = claims["jti"]
+    return _sign(kid, key, claims)
+
+
+def _sign(kid, key, claims):
     token = jwt.JWT(header={"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": kid}, claims=claims)
     token.make_signed_token(key)
     return token.serialize()
+
+
+def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
+    """Mint and record an access token outside oauthlib (the CIBA grant); returns (jwt, claims)."""
+    kid, key = keys.signing_key()
+    now = int(time.time())
+    lifetime = lifetime or settings.AGENTAUTH_ACCESS_TOKEN_SECONDS
+    claims = {
+        "iss": settings.AGENTAUTH_ISSUER,
+        "sub": str(user.pk),
+        "aud": settings.AGENTAUTH_API_AUDIENCE,
+        "client_id": agent.client_id,
+        "scope": " ".join(scopes),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + lifetime,
+    } | (extra_claims or {})
+    raw = _sign(kid, key, claims)
+    row = AccessToken(
+        user=user,
+        application=agent,
+        scope=claims["scope"],
+        expires=timezone.now() + timedelta(seconds=lifetime),
+        jti=claims["jti"],
+    )
+    set_token_value(row, raw)
+    row.save()
+    audit.record(
+        "token.issued",
+        actor_type="agent",
+        actor=agent.client_id,
+        subject=user,
+        agent=agent,
+        scope=claims["scope"],
+        details={"grant_type": "ciba", "jti": claims["jti"]},
+    )
+    return raw, claims
 
 
 def _verified(raw, audience):

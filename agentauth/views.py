@@ -1,6 +1,7 @@
 """The authorization server's HTTP endpoints: metadata, JWKS, token, device, registration, health."""
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.views import View
@@ -23,7 +24,8 @@ from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from . import audit, health, keys, ratelimit, registration, scopes
-from .models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, RefreshToken
+from .models import AUTHORIZATION_CODE, CIBA, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, RefreshToken
+from .rar import detail_types
 from .revocation import RevocationUnavailable
 from .tokens import InvalidToken, verify_access_token
 
@@ -37,6 +39,24 @@ def oauth_error(error, description=None, status=400, headers=None):
     response = JsonResponse(body, status=status, headers=headers)
     response["Cache-Control"] = "no-store"
     return response
+
+
+# Grant types the apps above the core add to the token endpoint (approvals adds CIBA):
+# grant_type -> handler(request) -> HttpResponse, run inside one transaction.
+EXTRA_GRANTS = {}
+
+
+def register_grant(grant_type, handler):
+    EXTRA_GRANTS[grant_type] = handler
+
+
+def authenticated_agent(request):
+    """The agent a request authenticates as (Basic or body credentials), or None."""
+    core = OAuthLibMixin.get_oauthlib_core()
+    oauthlib_request = OAuthlibRequest(*core._extract_params(request))
+    if not core.server.request_validator.authenticate_client(oauthlib_request):
+        return None
+    return getattr(oauthlib_request, "client", None)
 
 
 # RFC 8707 lets `resource` repeat; every other parameter appears at most once (RFC 6749 §3.2).
@@ -111,6 +131,14 @@ class ServerMetadataView(dot_views.OAuthServerMetadataView):
             "response_modes_supported": ["query"],
             "service_documentation": issuer + "/",
         }
+        with contextlib.suppress(NoReverseMatch):
+            data |= {
+                "backchannel_authentication_endpoint": issuer + reverse("approvals:ciba"),
+                "backchannel_token_delivery_modes_supported": ["poll", "ping"],
+                "backchannel_user_code_parameter_supported": False,
+                "grant_types_supported": [*data["grant_types_supported"], CIBA],
+                "authorization_details_types_supported": sorted(detail_types()),
+            }
         return JsonResponse(data, headers={"Access-Control-Allow-Origin": "*"})
 
 
@@ -141,6 +169,12 @@ class TokenView(OAuthLibMixin, View):
         )
         if refused is not None:
             return refused
+        extension = EXTRA_GRANTS.get(request.POST.get("grant_type", ""))
+        if extension is not None:
+            with transaction.atomic():
+                response = extension(request)
+            response["Cache-Control"] = "no-store"
+            return response
         try:
             with transaction.atomic():
                 url, headers, body, status = self.create_token_response(request)
@@ -199,11 +233,8 @@ class IntrospectView(OAuthLibMixin, View):
     """RFC 7662, for registered resource servers only: other agents learn nothing."""
 
     def post(self, request, *args, **kwargs):
-        core = self.get_oauthlib_core()
-        oauthlib_request = OAuthlibRequest(*core._extract_params(request))
-        valid = core.server.request_validator.authenticate_client(oauthlib_request)
-        client = getattr(oauthlib_request, "client", None)
-        if not valid or client is None:
+        client = authenticated_agent(request)
+        if client is None:
             return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
         if not client.is_resource_server or not client.is_active:
             return oauth_error("unauthorized_client", "Only registered resource servers may introspect.", 403)

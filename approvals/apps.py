@@ -6,4 +6,4 @@ class ApprovalsConfig(AppConfig):
     verbose_name = "Approvals"
 
     def ready(self):
-        from . import receivers  # noqa: F401 - connects the signal receivers
+        from . import ciba, receivers  # noqa: F401 - connects receivers, registers the CIBA grant

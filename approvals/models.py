@@ -83,6 +83,8 @@ class ApprovalRequest(models.Model):
     idempotency_key = models.CharField(max_length=200, blank=True)
     token_jti = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=10, default="api")
+    redeemed_at = models.DateTimeField(null=True, blank=True, help_text="CIBA: when its token was issued (once)")
+    notification_token = models.CharField(max_length=500, blank=True, help_text="CIBA ping: the client's bearer")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     expires_at = models.DateTimeField(db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)

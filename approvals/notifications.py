@@ -79,6 +79,24 @@ def signed_decision(approval):
     return token.serialize()
 
 
+def ping_ciba_client(approval_id):
+    """CIBA §10.2: POST {"auth_req_id"} to the client's notification endpoint with its bearer token."""
+    approval = ApprovalRequest.objects.select_related("agent").get(pk=approval_id)
+    uri = approval.agent.ciba_notification_endpoint
+    if not uri or not callback_allowed(uri):
+        log.warning("CIBA ping to %r refused: not https", uri)
+        return
+    response = requests.post(
+        uri,
+        json={"auth_req_id": approval.pk},
+        headers={"Authorization": f"Bearer {approval.notification_token}"},
+        timeout=5,
+        allow_redirects=False,
+    )
+    if response.status_code >= 500 or response.status_code == 429:
+        raise OSError(f"ping answered {response.status_code}")  # retried with backoff
+
+
 def call_back_agent(approval_id):
     approval = ApprovalRequest.objects.select_related("agent").get(pk=approval_id)
     uri = approval.agent.callback_uri

@@ -36,6 +36,8 @@ def request_approval(
     ttl=None,
     amount=None,
     currency=None,
+    always_ask=False,
+    notification_token="",
 ):
     """Open an approval for exactly this action; returns (approval, created).
 
@@ -63,11 +65,12 @@ def request_approval(
                 idempotency_key=idempotency_key,
                 token_jti=token_jti,
                 source=source,
+                notification_token=notification_token,
                 risk=_risk(scope),
                 expires_at=timezone.now() + (ttl or settings.APPROVAL_TTL),
             )
             _audit("approval.requested", approval, actor_type="agent", actor=agent.client_id)
-            if policies.needs_person(user, agent, scope, amount, currency):
+            if always_ask or policies.needs_person(user, agent, scope, amount, currency):
                 events.approval_changed(approval, "approval.created")
                 tasks.notify_person.delay_on_commit(approval.pk)
             else:
@@ -99,6 +102,29 @@ def _audit(event, approval, *, outcome="success", actor_type="system", actor="",
     )
 
 
+def _ping_if_ciba(approval):
+    if approval.source == "ciba" and approval.agent.ciba_delivery_mode == "ping":
+        tasks.ping_ciba_client.delay_on_commit(approval.pk)
+
+
+@transaction.atomic
+def consume(approval_id, jti, run):
+    """Run what a CIBA token was approved for, once: the token's approval moves approved → executed."""
+    approval = (
+        ApprovalRequest.objects.select_for_update()
+        .select_related("agent", "user")
+        .filter(pk=approval_id, token_jti=jti)
+        .first()
+    )
+    if approval is None or approval.status != ApprovalRequest.Status.APPROVED:
+        raise AlreadyDecided(approval, approval.status if approval else "unknown")
+    result = run(approval)
+    approval.finish(result=result)
+    _audit("approval.executed", approval, details={"result": result, "via": "ciba token"})
+    events.approval_changed(approval, "approval.updated")
+    return approval, result
+
+
 def _risk(scope):
     entry = catalogue.all().get(scope)
     return entry.risk if entry else "high"
@@ -111,10 +137,12 @@ def decide(approval, *, approve, by, reason=""):
         raise PermissionError("Only the person an approval belongs to can decide it.")
     if approve:
         approval.approve(by=by)
-        tasks.execute_approval.delay_on_commit(approval.pk)
+        if approval.source != "ciba":  # a CIBA approval is consumed by its token, at the API
+            tasks.execute_approval.delay_on_commit(approval.pk)
     else:
         approval.deny(by=by, reason=reason)
         tasks.call_back_agent.delay_on_commit(approval.pk)
+    _ping_if_ciba(approval)
     _audit(f"approval.{approval.status}", approval, actor_type="person", actor=by.get_username())
     if not approve:
         monitoring.check_denials(approval.agent, approval.user)
@@ -129,6 +157,7 @@ def expire(approval):
     except AlreadyDecided:
         return False  # decided while the sweep ran: nothing to announce
     _audit("approval.expired", approval)
+    _ping_if_ciba(approval)
     events.approval_changed(approval, "approval.updated")
     tasks.call_back_agent.delay_on_commit(approval.pk)
     return True
@@ -145,6 +174,7 @@ def cancel(approval, reason):
     except AlreadyDecided:
         return False
     _audit("approval.cancelled", approval, details={"reason": reason})
+    _ping_if_ciba(approval)
     events.approval_changed(approval, "approval.updated")
     tasks.call_back_agent.delay_on_commit(approval.pk)
     return True

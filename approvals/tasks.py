@@ -30,6 +30,11 @@ def email_alert(alert_id):
     notifications.email_alert(alert_id)
 
 
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=120, max_retries=8)
+def ping_ciba_client(approval_id):
+    notifications.ping_ciba_client(approval_id)
+
+
 @shared_task
 def expire_overdue():
     return services.expire_overdue()

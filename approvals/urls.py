@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import api, views
+from . import api, ciba, views
 
 app_name = "approvals"
 
 urlpatterns = [
+    path("o/bc-authorize", ciba.BackchannelAuthentication.as_view(), name="ciba"),
     path("approvals/", views.inbox, name="inbox"),
     path("approvals/<str:approval_id>/", views.detail, name="detail"),
     path("approvals/<str:approval_id>/decide/", views.decide, name="decide"),

@@ -7,9 +7,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentauth import rar
 from approvals import actions, services
 from approvals.api import accepted
-from approvals.models import ApprovalRequest
+from approvals.models import AlreadyDecided, ApprovalRequest
 from approvals.policies import CURRENCIES
 
 from .models import Payment
@@ -70,6 +71,51 @@ def run(approval):
 actions.register(ACTION, scope="payments:execute", run=run, describe=describe)
 
 
+def validate_payment_initiation(detail):
+    """RFC 9396's own example type, as the CIBA endpoint accepts it."""
+    allowed = {
+        "type",
+        "instructedAmount",
+        "creditorName",
+        "creditorAccount",
+        "remittanceInformationUnstructured",
+        "actions",
+        "locations",
+    }
+    if set(detail) - allowed:
+        raise rar.InvalidDetails(f"unknown fields: {', '.join(sorted(set(detail) - allowed))}")
+    amount = detail.get("instructedAmount")
+    incoming = PaymentRequest(
+        data={
+            "amount": amount.get("amount") if isinstance(amount, dict) else None,
+            "currency": amount.get("currency") if isinstance(amount, dict) else None,
+            "to": detail.get("creditorName"),
+            "memo": detail.get("remittanceInformationUnstructured", ""),
+        }
+    )
+    if not incoming.is_valid():
+        raise rar.InvalidDetails(f"payment_initiation: {dict(incoming.errors)}")
+    account = detail.get("creditorAccount", {})
+    if not isinstance(account, dict) or any(not isinstance(v, str) or len(v) > 64 for v in account.values()):
+        raise rar.InvalidDetails("creditorAccount must be an object of short strings")
+    data = incoming.validated_data
+    return {
+        "type": "payment_initiation",
+        "instructedAmount": {"currency": data["currency"], "amount": f"{data['amount']:.2f}"},
+        "creditorName": data["to"],
+        "creditorAccount": account,
+        "remittanceInformationUnstructured": data["memo"],
+    }
+
+
+def describe_payment_initiation(detail):
+    amount = detail["instructedAmount"]
+    return f"Pay {amount['amount']} {amount['currency']} to {detail['creditorName']}"
+
+
+rar.register("payment_initiation", validate=validate_payment_initiation, describe=describe_payment_initiation)
+
+
 class PaymentList(APIView):
     """POST a payment (payments:execute, waits for the person); GET the ledger (payments:read)."""
 
@@ -89,6 +135,8 @@ class PaymentList(APIView):
             "to": data["to"],
             "memo": data["memo"],
         }
+        if request.auth.raw.get("authorization_details"):
+            return self.pay_as_approved(request, params)
         key = request.headers.get("Idempotency-Key", "")
         if len(key) > 200:
             return Response({"error": "invalid_request", "error_description": "Idempotency-Key is too long."}, 400)
@@ -117,3 +165,47 @@ class PaymentList(APIView):
             payment = Payment.objects.get(approval=approval)
             return Response({**PaymentSerializer(payment).data, "status": approval.status}, status=201)
         return accepted(approval)
+
+    def pay_as_approved(self, request, params):
+        """A CIBA token is good for one payment: exactly the one its person approved."""
+        approved = [d for d in request.auth.raw["authorization_details"] if d.get("type") == "payment_initiation"]
+        wanted = validate_payment_initiation(
+            {
+                "type": "payment_initiation",
+                "instructedAmount": {"currency": params["currency"], "amount": params["amount"]},
+                "creditorName": params["to"],
+                "remittanceInformationUnstructured": params["memo"],
+            }
+        )
+        if not any(_same_payment(detail, wanted) for detail in approved):
+            return Response(
+                {"error": "approval_mismatch", "error_description": "This token was approved for another payment."},
+                status=403,
+            )
+        approval = ApprovalRequest.objects.filter(token_jti=request.auth.jti, source="ciba").first()
+        if approval is None:
+            return Response({"error": "approval_mismatch"}, status=403)
+
+        def pay(approval):
+            payment = Payment.objects.create(
+                owner=approval.user,
+                amount=Decimal(params["amount"]),
+                currency=params["currency"],
+                to=params["to"],
+                memo=params["memo"],
+                approval=approval,
+                created_by_agent=approval.agent.client_id,
+            )
+            return {"payment_id": payment.pk}
+
+        try:
+            approval, result = services.consume(approval.pk, request.auth.jti, pay)
+        except AlreadyDecided:
+            return Response({"error": "already_consumed"}, status=409)
+        payment = Payment.objects.get(pk=result["payment_id"])
+        return Response({**PaymentSerializer(payment).data, "status": approval.status}, status=201)
+
+
+def _same_payment(detail, wanted):
+    keys = ("instructedAmount", "creditorName", "remittanceInformationUnstructured")
+    return all(detail.get(key) == wanted.get(key) for key in keys)

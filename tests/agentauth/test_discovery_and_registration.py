@@ -24,6 +24,7 @@ def test_metadata_lists_every_endpoint(client, catalogue, settings):
         "introspection_endpoint": "/o/introspect/",
         "revocation_endpoint": "/o/revoke_token/",
         "jwks_uri": "/.well-known/jwks.json",
+        "backchannel_authentication_endpoint": "/o/bc-authorize",
     }.items():
         assert metadata[name] == issuer + path
     assert metadata["code_challenge_methods_supported"] == ["S256"]
@@ -32,7 +33,10 @@ def test_metadata_lists_every_endpoint(client, catalogue, settings):
         "client_credentials",
         "refresh_token",
         "urn:ietf:params:oauth:grant-type:device_code",
+        "urn:openid:params:grant-type:ciba",
     }
+    assert metadata["backchannel_token_delivery_modes_supported"] == ["poll", "ping"]
+    assert metadata["authorization_details_types_supported"] == ["payment_initiation"]
     assert "documents:read" in metadata["scopes_supported"]
     assert metadata["response_types_supported"] == ["code"]
     assert metadata["authorization_response_iss_parameter_supported"] is True

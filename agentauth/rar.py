@@ -1,0 +1,63 @@
+"""RFC 9396 rich authorization requests: the `authorization_details` types this server knows.
+
+An API registers each type it understands (examples/payments.py registers `payment_initiation`)
+with a validator that returns the normalised detail or raises ValueError, and a describer that
+says it in plain words.
+"""
+
+import json
+
+_types = {}
+
+
+class InvalidDetails(ValueError):
+    """authorization_details is malformed or names a type nobody registered (RFC 9396 §5)."""
+
+
+def register(detail_type, *, validate, describe):
+    _types[detail_type] = (validate, describe)
+
+
+def detail_types():
+    return set(_types)
+
+
+def _refuse_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    if len(keys) != len(set(keys)):
+        raise InvalidDetails("duplicate member names")  # what is shown must be what runs (FZ-07)
+    return dict(pairs)
+
+
+def parse(text):
+    """Parse and validate an authorization_details parameter; returns the normalised list."""
+    try:
+        value = json.loads(text, object_pairs_hook=_refuse_duplicate_keys, parse_constant=_refuse_constant)
+    except InvalidDetails:
+        raise
+    except (ValueError, RecursionError) as error:
+        raise InvalidDetails(f"not JSON: {error}") from None
+    if not isinstance(value, list) or not 1 <= len(value) <= 5:
+        raise InvalidDetails("expected a JSON array of 1 to 5 objects")
+    details = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("type"), str):
+            raise InvalidDetails("each detail needs a string type")
+        if item["type"] not in _types:
+            raise InvalidDetails(f"unknown type {item['type'][:40]!r}")
+        validate, _ = _types[item["type"]]
+        details.append(validate(item))
+    return details
+
+
+def _refuse_constant(name):
+    raise InvalidDetails(f"{name} is not a number")
+
+
+def describe(details):
+    words = []
+    for item in details or []:
+        entry = _types.get(item.get("type"))
+        if entry is not None:
+            words.append(entry[1](item))
+    return "; ".join(words)

@@ -1,0 +1,215 @@
+"""OpenID CIBA Core 1.0 on the approval machinery: the person sees these requests in the same inbox.
+
+The backchannel endpoint opens an approval (source "ciba"); the token endpoint's CIBA grant answers
+authorization_pending / slow_down / access_denied / expired_token, and once approved issues one
+short-lived token whose scope and authorization_details are exactly what the person approved.
+"""
+
+import secrets
+import time
+import unicodedata
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from agentauth import rar, ratelimit, scopes, tokens
+from agentauth.models import CIBA, Agent
+from agentauth.views import authenticated_agent, form_problem, oauth_error, register_grant
+
+from . import actions, services
+from .models import ApprovalRequest
+
+ACTION = "ciba.authorize"
+MAX_BINDING_MESSAGE = 64
+SLOW_DOWN_STEP = 5
+
+
+def describe(approval):
+    details = rar.describe(approval.params.get("authorization_details"))
+    scope = " ".join(approval.params.get("scope", []))
+    return details or f"Let the agent use {scope}"
+
+
+def _run(approval):
+    # A CIBA approval runs nothing by itself: its token does, once, at the API that receives it.
+    raise actions.ActionFailed("CIBA approvals are consumed by their token.")
+
+
+actions.register(ACTION, scope="", run=_run, describe=describe)
+
+
+def _binding_message_ok(message):
+    return len(message) <= MAX_BINDING_MESSAGE and all(
+        unicodedata.category(char)[0] in "LNPSZ" and unicodedata.category(char) not in ("Zl", "Zp") for char in message
+    )
+
+
+def _phantom_key(auth_req_id):
+    return f"agentauth:ciba:phantom:{auth_req_id}"
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class BackchannelAuthentication(View):
+    """POST /o/bc-authorize (CIBA §7): an agent asks a person to authorize something."""
+
+    def post(self, request):
+        problem = form_problem(request)
+        if problem:
+            return oauth_error("invalid_request", problem)
+        agent = authenticated_agent(request)
+        if agent is None:
+            return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
+        if not agent.is_active or CIBA not in agent.grant_types or agent.client_type != Agent.CLIENT_CONFIDENTIAL:
+            return oauth_error("unauthorized_client", "This agent may not use CIBA.")
+        params = request.POST
+        hints = [name for name in ("login_hint", "id_token_hint", "login_hint_token") if params.get(name)]
+        if len(hints) != 1:
+            return oauth_error("invalid_request", "Send exactly one of login_hint, id_token_hint, login_hint_token.")
+        if hints[0] != "login_hint":
+            return oauth_error("invalid_request", "Only login_hint is supported.")
+        requested = scopes.parse(params.get("scope", "").replace("openid", "").strip())
+        if "openid" not in params.get("scope", "").split() or requested is None:
+            return oauth_error("invalid_scope", "CIBA needs the openid scope plus well-formed resource scopes.")
+        if not set(requested) <= set(scopes.available_to(agent)):
+            return oauth_error("invalid_scope", "This agent may not ask for those scopes.")
+        binding_message = params.get("binding_message", "")
+        if not _binding_message_ok(binding_message):
+            return oauth_error("invalid_binding_message", f"At most {MAX_BINDING_MESSAGE} printable characters.")
+        try:
+            expiry = int(params.get("requested_expiry") or settings.CIBA_DEFAULT_EXPIRY)
+        except ValueError:
+            return oauth_error("invalid_request", "requested_expiry must be a whole number of seconds.")
+        if not 10 <= expiry <= settings.CIBA_MAX_EXPIRY:
+            return oauth_error("invalid_request", f"requested_expiry must be 10 to {settings.CIBA_MAX_EXPIRY} seconds.")
+        try:
+            details = rar.parse(params["authorization_details"]) if params.get("authorization_details") else []
+        except rar.InvalidDetails as error:
+            return oauth_error("invalid_authorization_details", str(error))
+        if not requested and not details:
+            return oauth_error("invalid_scope", "Ask for at least one scope or authorization detail.")
+        notification_token = params.get("client_notification_token", "")
+        if agent.ciba_delivery_mode == "ping" and not (0 < len(notification_token) <= 500):
+            return oauth_error("invalid_request", "Ping mode needs a client_notification_token.")
+        hint = params["login_hint"][:150]
+        try:
+            allowed, wait = ratelimit.take(f"ciba:person:{hint}", settings.CIBA_RATE_PER_PERSON)
+        except ratelimit.RateLimitUnavailable:
+            return oauth_error("temporarily_unavailable", status=503)
+        if not allowed:
+            return oauth_error(
+                "slow_down",
+                "Too many requests for this person.",
+                429,
+                headers={"Retry-After": str(max(1, round(wait)))},
+            )
+        person = _person(hint)
+        if person is None:
+            # Unknown people look exactly like people who never answer: a pending request that expires.
+            auth_req_id = secrets.token_urlsafe(32)
+            cache.set(
+                _phantom_key(auth_req_id),
+                {"client_id": agent.client_id, "expires": time.time() + expiry},
+                timeout=expiry + 60,
+            )
+        else:
+            approval, _ = services.request_approval(
+                user=person,
+                agent=agent,
+                scope=requested[0] if requested else "",
+                action=ACTION,
+                params={"scope": requested, "authorization_details": details},
+                authorization_details=details,
+                binding_message=binding_message,
+                source="ciba",
+                ttl=timedelta(seconds=expiry),
+                always_ask=True,
+                notification_token=notification_token,
+            )
+            auth_req_id = approval.pk
+        response = JsonResponse(
+            {"auth_req_id": auth_req_id, "expires_in": expiry, "interval": settings.APPROVAL_POLL_INTERVAL}
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+def _person(hint):
+    people = get_user_model().objects.filter(is_active=True)
+    return (people.filter(pk=int(hint)) if hint.isdigit() else people.filter(username=hint)).first()
+
+
+def _too_fast(auth_req_id):
+    """CIBA §7.3 / RFC 8628: polling faster than the interval answers slow_down and adds 5 seconds."""
+    key = f"agentauth:ciba:poll:{auth_req_id}"
+    try:
+        last = cache.get(key) or {"at": 0, "interval": settings.APPROVAL_POLL_INTERVAL}
+        now = time.time()
+        too_fast = now - last["at"] < last["interval"]
+        interval = last["interval"] + SLOW_DOWN_STEP if too_fast else last["interval"]
+        cache.set(key, {"at": now, "interval": interval}, timeout=settings.CIBA_MAX_EXPIRY + 60)
+        return too_fast
+    except Exception:
+        return False  # without the cache, poll timing is not enforced; the request stays correct
+
+
+def token_grant(request):
+    """grant_type=urn:openid:params:grant-type:ciba at the token endpoint (CIBA §10, §11)."""
+    agent = authenticated_agent(request)
+    if agent is None:
+        return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
+    auth_req_id = request.POST.get("auth_req_id", "")[:100]
+    approval = (
+        ApprovalRequest.objects.select_for_update()
+        .select_related("user", "agent")
+        .filter(pk=auth_req_id, source="ciba", agent=agent)
+        .first()
+    )
+    if approval is None:
+        phantom = cache.get(_phantom_key(auth_req_id)) if auth_req_id else None
+        if not phantom or phantom["client_id"] != agent.client_id:
+            return oauth_error("invalid_grant", "Unknown auth_req_id for this client.")
+        if time.time() >= phantom["expires"]:
+            return oauth_error("expired_token")
+        return oauth_error("slow_down" if _too_fast(auth_req_id) else "authorization_pending")
+    status = approval.effective_status
+    if status == ApprovalRequest.Status.PENDING:
+        return oauth_error("slow_down" if _too_fast(auth_req_id) else "authorization_pending")
+    if status == ApprovalRequest.Status.EXPIRED:
+        return oauth_error("expired_token")
+    if status in (ApprovalRequest.Status.DENIED, ApprovalRequest.Status.CANCELLED):
+        return oauth_error("access_denied", approval.reason or None)
+    # Approved: exactly one token, for exactly what the person approved.
+    redeemed = ApprovalRequest.objects.filter(pk=approval.pk, redeemed_at__isnull=True).update(
+        redeemed_at=timezone.now()
+    )
+    if not redeemed or status != ApprovalRequest.Status.APPROVED:
+        return oauth_error("invalid_grant", "This auth_req_id was already used.")
+    granted = scopes.grantable_by(approval.user, approval.params.get("scope", []))
+    details = approval.params.get("authorization_details", [])
+    raw, claims = tokens.issue(
+        user=approval.user,
+        agent=agent,
+        scopes=granted,
+        extra_claims={"authorization_details": details} if details else None,
+        lifetime=settings.CIBA_TOKEN_SECONDS,
+    )
+    ApprovalRequest.objects.filter(pk=approval.pk).update(token_jti=claims["jti"])
+    body = {
+        "access_token": raw,
+        "token_type": "Bearer",
+        "expires_in": settings.CIBA_TOKEN_SECONDS,
+        "scope": claims["scope"],
+    }
+    if details:
+        body["authorization_details"] = details
+    return JsonResponse(body)
+
+
+register_grant(CIBA, token_grant)
