@@ -27,7 +27,7 @@ class AgentAuthConfig(AppConfig):
     verbose_name = "Agent identity"
 
     def ready(self):
-        from . import audit, checks, receivers, seed  # noqa: F401 - registers checks and receivers
+        from . import audit, checks, receivers, schema, seed  # noqa: F401 - registers checks, receivers, schema
 
         _constant_time_pkce()
         audit.connect_admin_log()

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 from oauth2_provider import views as dot_views
 
 from consent import views as consent_views
@@ -28,6 +29,7 @@ urlpatterns = [
         name="oauth-resource-metadata",
     ),
     path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("o/", include((oauth_patterns, "oauth2_provider"))),
     path("accounts/login/", consent_views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),

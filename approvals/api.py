@@ -12,7 +12,8 @@ from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from rest_framework import status
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 
 from agentauth.api import resource_metadata_url
 from agentauth.revocation import RevocationUnavailable
+from agentauth.schema import errors
 from agentauth.tokens import InvalidToken, verify_access_token
 
 from . import events, services
@@ -136,12 +138,18 @@ async def _wait_for_change(approval, claims, wait):
         await layer.group_discard(group, channel)
 
 
+class Decision(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "deny"])
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
 class DecisionCreate(APIView):
     """POST {"decision": "approve" | "deny", "reason"?} as the signed-in person (session + CSRF)."""
 
     authentication_classes = [SessionAuthentication]
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(request=Decision, responses={200: dict, **errors(400, 401, 403, 404, 409)})
     def post(self, request, approval_id):
         approval = ApprovalRequest.objects.select_related("agent").filter(pk=approval_id, user=request.user).first()
         if approval is None:

@@ -3,11 +3,13 @@
 from decimal import Decimal
 
 from django.db import IntegrityError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agentauth import rar
+from agentauth.schema import errors
 from approvals import actions, services
 from approvals.api import accepted
 from approvals.models import AlreadyDecided, ApprovalRequest
@@ -31,6 +33,18 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = ["id", "amount", "currency", "to", "memo", "approval_id", "executed_at"]
+
+
+class PaymentPage(serializers.Serializer):
+    results = PaymentSerializer(many=True)
+
+
+class Accepted(serializers.Serializer):
+    approval_id = serializers.CharField()
+    status = serializers.CharField()
+    status_url = serializers.URLField()
+    expires_at = serializers.DateTimeField()
+    interval = serializers.IntegerField()
 
 
 def authorization_details(params):
@@ -121,10 +135,16 @@ class PaymentList(APIView):
 
     required_scopes = {"GET": ["payments:read"], "POST": ["payments:execute"]}
 
+    @extend_schema(responses={200: PaymentPage, **errors(400, 401, 403, 429, 503)})
     def get(self, request):
         payments = Payment.objects.filter(owner_id=request.user.pk).select_related("approval")[:200]
         return Response({"results": PaymentSerializer(payments, many=True).data})
 
+    @extend_schema(
+        request=PaymentRequest,
+        responses={201: PaymentSerializer, 202: Accepted, **errors(400, 401, 403, 409, 429, 503)},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+    )
     def post(self, request):
         incoming = PaymentRequest(data=request.data)
         incoming.is_valid(raise_exception=True)
