@@ -1,9 +1,11 @@
 """Token buckets: atomic in Redis (one Lua script per check), in process on the embedded default.
 
-When Redis cannot answer, a check fails closed (RateLimitUnavailable): a flood must not get
-through because the limiter is down.
+When Redis cannot answer, each process enforces the same rate with its own buckets: limits never
+switch off, and approvals (which must keep working from the database) are not refused wholesale.
+Only when even that fails does a check raise RateLimitUnavailable, and the caller answers 503.
 """
 
+import logging
 import re
 import threading
 import time
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
+log = logging.getLogger(__name__)
 _RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour)$")
 _SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
@@ -100,8 +103,9 @@ def take(key, rate):
     _, script = _client()
     try:
         allowed, wait_ms = script(keys=[f"agentauth:bucket:{key}"], args=[rate.capacity, rate.refill, time.time(), 1])
-    except redis.RedisError as error:
-        raise RateLimitUnavailable(str(error)) from error
+    except redis.RedisError:
+        log.warning("rate limiter: Redis unreachable, enforcing %s per process", rate)
+        return _local.take(key, rate)
     return bool(allowed), wait_ms / 1000
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from psycopg_pool import ConnectionPool
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -118,6 +119,8 @@ if DATABASE_URL:
             "min_size": 1,
             "max_size": env_int("DATABASE_POOL_SIZE", 10),
             "timeout": 10,
+            # Connections killed by the server (restart, pg_terminate_backend) are replaced on checkout.
+            "check": ConnectionPool.check_connection,
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -152,6 +155,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# A web request must not hang on a broker that is down: one quick retry, then the sweeps take over.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 60
@@ -406,6 +412,9 @@ AGENTAUTH_REVIEW_UNUSED_DAYS = env_int("AGENTAUTH_REVIEW_UNUSED_DAYS", 30)
 AGENTAUTH_REVIEW_SECRET_DAYS = env_int("AGENTAUTH_REVIEW_SECRET_DAYS", 90)
 AGENTAUTH_REVIEW_KEY_DAYS = env_int("AGENTAUTH_REVIEW_KEY_DAYS", 90)
 APPROVAL_TTL = timedelta(minutes=env_int("APPROVAL_TTL_MINUTES", 15))
+# Seconds an execution holds its transaction before running the action: 0 except in fault drills
+# (tests/faults kill a worker in the middle of one).
+APPROVAL_EXECUTION_DELAY = float(os.getenv("APPROVAL_EXECUTION_DELAY", "0"))
 APPROVAL_POLL_INTERVAL = 2  # seconds an agent should wait between status polls
 APPROVAL_MAX_WAIT = 30  # seconds a long-poll (?wait=N) may hold the request
 # High-risk approvals need a sign-in at most this old (seconds).

@@ -58,7 +58,7 @@ def tell_the_person_about_an_alert(sender, alert, **kwargs):
     if alert.user_id is None:
         return
     events.alert_raised(alert)
-    tasks.email_alert.delay_on_commit(alert.pk)
+    tasks.enqueue(tasks.email_alert, alert.pk)
 
 
 @reviews.register

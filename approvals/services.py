@@ -4,6 +4,7 @@ Each runs in one transaction with its side effects (pushes, e-mail, execution) s
 so a rolled-back change is never announced and an announced change is never lost.
 """
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -72,11 +73,11 @@ def request_approval(
             _audit("approval.requested", approval, actor_type="agent", actor=agent.client_id)
             if always_ask or policies.needs_person(user, agent, scope, amount, currency):
                 events.approval_changed(approval, "approval.created")
-                tasks.notify_person.delay_on_commit(approval.pk)
+                tasks.enqueue(tasks.notify_person, approval.pk)
             else:
                 approval.approve(by=None, automatic=True)
                 _audit("approval.approved", approval, details={"automatic": True})
-                tasks.execute_approval.delay_on_commit(approval.pk)
+                tasks.enqueue(tasks.execute_approval, approval.pk)
     except IntegrityError:
         # The same Idempotency-Key raced in from a retry: the other request created it.
         existing = ApprovalRequest.objects.filter(agent=agent, user=user, idempotency_key=idempotency_key).first()
@@ -104,7 +105,7 @@ def _audit(event, approval, *, outcome="success", actor_type="system", actor="",
 
 def _ping_if_ciba(approval):
     if approval.source == "ciba" and approval.agent.ciba_delivery_mode == "ping":
-        tasks.ping_ciba_client.delay_on_commit(approval.pk)
+        tasks.enqueue(tasks.ping_ciba_client, approval.pk)
 
 
 @transaction.atomic
@@ -138,10 +139,10 @@ def decide(approval, *, approve, by, reason=""):
     if approve:
         approval.approve(by=by)
         if approval.source != "ciba":  # a CIBA approval is consumed by its token, at the API
-            tasks.execute_approval.delay_on_commit(approval.pk)
+            tasks.enqueue(tasks.execute_approval, approval.pk)
     else:
         approval.deny(by=by, reason=reason)
-        tasks.call_back_agent.delay_on_commit(approval.pk)
+        tasks.enqueue(tasks.call_back_agent, approval.pk)
     _ping_if_ciba(approval)
     _audit(f"approval.{approval.status}", approval, actor_type="person", actor=by.get_username())
     if not approve:
@@ -159,7 +160,7 @@ def expire(approval):
     _audit("approval.expired", approval)
     _ping_if_ciba(approval)
     events.approval_changed(approval, "approval.updated")
-    tasks.call_back_agent.delay_on_commit(approval.pk)
+    tasks.enqueue(tasks.call_back_agent, approval.pk)
     return True
 
 
@@ -176,7 +177,7 @@ def cancel(approval, reason):
     _audit("approval.cancelled", approval, details={"reason": reason})
     _ping_if_ciba(approval)
     events.approval_changed(approval, "approval.updated")
-    tasks.call_back_agent.delay_on_commit(approval.pk)
+    tasks.enqueue(tasks.call_back_agent, approval.pk)
     return True
 
 
@@ -197,6 +198,8 @@ def execute(approval_id):
         approval = ApprovalRequest.objects.select_for_update().select_related("agent", "user").get(pk=approval_id)
         if approval.status != ApprovalRequest.Status.APPROVED:
             return approval  # already run, or never approved: idempotent
+        if settings.APPROVAL_EXECUTION_DELAY:
+            time.sleep(settings.APPROVAL_EXECUTION_DELAY)  # fault drills only: a window to kill the worker
         action = actions.get(approval.action)
         problem = _why_not_runnable(approval, action)
         if problem:
@@ -216,7 +219,7 @@ def execute(approval_id):
             details={"result": approval.result, "reason": approval.reason},
         )
         events.approval_changed(approval, "approval.updated")
-        tasks.call_back_agent.delay_on_commit(approval.pk)
+        tasks.enqueue(tasks.call_back_agent, approval.pk)
     return approval
 
 

@@ -4,10 +4,27 @@ They run with late acks and reject-on-worker-lost (settings), so a killed worker
 back; each is idempotent, so coming back is harmless.
 """
 
+import logging
+
 from celery import shared_task
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 
 from . import notifications, services
+
+log = logging.getLogger(__name__)
+
+
+def enqueue(task, *args):
+    """Send `task` once the transaction commits. If the broker is down the send is logged, not
+    raised: the database already holds the state, and the sweeps send the work again later."""
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:
+            log.warning("could not enqueue %s%r; a sweep will retry from the database", task.name, args, exc_info=True)
+
+    transaction.on_commit(send)
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=10)
