@@ -87,6 +87,8 @@ def celery_worker(**extra_env):
     """A real Celery worker process (solo pool) consuming from the Redis broker."""
     from agentauth.celery import app
 
+    broker = extra_env.get("REDIS_URL")
+    ping = (lambda: app.control.ping(timeout=0.5)) if not broker else (lambda: _ping_worker(broker))
     process = subprocess.Popen(  # noqa: S603 - our own worker
         [
             str(BIN / "celery"),
@@ -109,7 +111,7 @@ def celery_worker(**extra_env):
         text=True,
     )
     try:
-        _wait(lambda: app.control.ping(timeout=0.5), "Celery worker", process, timeout=60)
+        _wait(ping, "Celery worker", process, timeout=60)
         yield process
     finally:
         process.terminate()
@@ -117,3 +119,73 @@ def celery_worker(**extra_env):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+class RedisServer:
+    """The suite's own redis-server on a free loopback port, to stop and start at will."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(  # noqa: S603 - our own server on loopback
+            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        import redis
+
+        _wait(lambda: redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping(), "redis-server", self.process)
+        return self
+
+    def stop(self):
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def run_command(*args, **extra_env):
+    """A manage.py command in a child process with the test's database and the given services."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment(**extra_env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@contextmanager
+def asgi_process(port=None, **extra_env):
+    """Like asgi_server, but hands back the process too, so a test can kill it."""
+    port = port or free_port()
+    process = subprocess.Popen(  # noqa: S603
+        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "agentauth.asgi:application"],
+        cwd=ROOT,
+        env=environment(**extra_env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code == 200, "ASGI server", process)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _ping_worker(broker):
+    from celery import Celery
+
+    probe = Celery(broker=broker)
+    try:
+        return probe.control.ping(timeout=0.5)
+    finally:
+        probe.close()

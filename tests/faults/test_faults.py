@@ -1,0 +1,225 @@
+"""Faults injected on the suite's own processes: its own redis-server, Celery worker and ASGI
+servers (never the machine's shared services). Nothing lost, nothing let in."""
+
+import json
+import signal
+import threading
+import time
+
+import pytest
+import requests
+from django.db import connections
+from django.test import Client
+from websockets.sync.client import connect
+
+from agentauth.registration import register_agent
+from approvals.models import ApprovalRequest
+from examples.models import Payment
+
+from ..conftest import OAuthClient
+from ..factories import UserFactory
+from ..servers import RedisServer, asgi_process, celery_worker, free_port, run_command
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+PAYMENT = {"amount": "42.00", "currency": "EUR", "to": "ACME Ltd", "memo": "drill"}
+
+
+@pytest.fixture
+def own_redis():
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def person_and_agent(catalogue):
+    person = UserFactory(username="pat")
+    agent, secret = register_agent(
+        name="Drill agent",
+        owner=person,
+        grant_types=["client_credentials"],
+        grant_scopes=["payments:execute", "payments:read", "documents:read"],
+    )
+    agent.plain_secret = secret
+    return person, agent
+
+
+def token_for(agent):
+    return OAuthClient(Client()).token({"grant_type": "client_credentials"}, agent).json()["access_token"]
+
+
+def session_for(person, base):
+    client = Client()
+    client.force_login(person)
+    store = client.session
+    store["auth_time"] = int(time.time())
+    store.save()
+    session = requests.Session()
+    session.cookies.set("sessionid", client.cookies["sessionid"].value)
+    session.get(f"{base}/dashboard/")
+    session.headers["X-CSRFToken"] = session.cookies.get("csrftoken", "")
+    return session
+
+
+def pay(base, token):
+    return requests.post(
+        f"{base}/api/v1/payments/", json=PAYMENT, headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+
+
+def wait_for(condition, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.catalogue("FT-01")
+def test_with_redis_down_approvals_are_created_and_decided_and_run_once_it_is_back(own_redis, person_and_agent):
+    person, agent = person_and_agent
+    token = token_for(agent)
+    with asgi_process(REDIS_URL=own_redis.url) as (base, _), celery_worker(REDIS_URL=own_redis.url):
+        own_redis.stop()
+        asked = pay(base, token)
+        revoked_check = requests.get(f"{base}/api/v1/documents/", headers={"Authorization": f"Bearer {token}"})
+        approval_id = asked.json()["approval_id"]
+        decided = session_for(person, base).post(
+            f"{base}/api/v1/approvals/{approval_id}/decision", json={"decision": "approve"}, timeout=10
+        )
+        ready = requests.get(f"{base}/readyz")
+        assert ApprovalRequest.objects.get().status == "approved"  # decided from the database
+        assert Payment.objects.count() == 0  # the worker never got it: Redis is down
+
+        own_redis.start()  # same port, empty: nothing queued survived
+        swept = run_command("run_sweeps", "--stuck-after", "0", REDIS_URL=own_redis.url)
+        assert wait_for(lambda: ApprovalRequest.objects.get().status == "executed"), swept.stdout + swept.stderr
+
+    assert asked.status_code == 202, asked.text
+    assert revoked_check.status_code == 200  # the revocation list answered from the database
+    assert decided.status_code == 200, decided.text
+    assert ready.status_code == 503 and "redis" in ready.json()["down"]
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.catalogue("FT-01")
+def test_a_revoked_token_stays_refused_while_redis_is_down_and_after_it_restarts(own_redis, person_and_agent):
+    person, agent = person_and_agent
+    token = token_for(agent)
+    with asgi_process(REDIS_URL=own_redis.url) as (base, _):
+        assert requests.get(f"{base}/api/v1/documents/", headers={"Authorization": f"Bearer {token}"}).ok
+        from agentauth import grants
+
+        grants.suspend(agent)  # written to the database (and to the test process's cache, not theirs)
+        own_redis.stop()
+        during = requests.get(f"{base}/api/v1/documents/", headers={"Authorization": f"Bearer {token}"})
+        own_redis.start()
+        after = requests.get(f"{base}/api/v1/documents/", headers={"Authorization": f"Bearer {token}"})
+
+    assert during.status_code == 401 and after.status_code == 401
+
+
+@pytest.mark.catalogue("FT-02")
+def test_a_worker_killed_mid_payment_leaves_it_run_exactly_once(own_redis, person_and_agent):
+    person, agent = person_and_agent
+    token = token_for(agent)
+    with asgi_process(REDIS_URL=own_redis.url) as (base, _):
+        approval_id = pay(base, token).json()["approval_id"]
+        with celery_worker(REDIS_URL=own_redis.url, APPROVAL_EXECUTION_DELAY="4") as worker:
+            session_for(person, base).post(
+                f"{base}/api/v1/approvals/{approval_id}/decision", json={"decision": "approve"}, timeout=10
+            )
+            time.sleep(2)  # the worker is now inside the execution transaction, sleeping
+            worker.send_signal(signal.SIGKILL)
+            worker.wait(timeout=10)
+        assert ApprovalRequest.objects.get().status == "approved"  # its transaction died with it
+        with celery_worker(REDIS_URL=own_redis.url):
+            run_command("run_sweeps", "--stuck-after", "0", REDIS_URL=own_redis.url)
+            assert wait_for(lambda: ApprovalRequest.objects.get().status == "executed")
+            run_command("run_sweeps", "--stuck-after", "0", REDIS_URL=own_redis.url)  # and once more
+            time.sleep(1)
+
+    assert Payment.objects.count() == 1
+
+
+@pytest.mark.catalogue("FT-06")
+def test_a_killed_asgi_process_loses_no_pending_approval(own_redis, person_and_agent):
+    person, agent = person_and_agent
+    token = token_for(agent)
+    port = free_port()
+    cookie = f"sessionid={session_for_cookie(person)}"
+    with asgi_process(port=port, REDIS_URL=own_redis.url) as (base, process):
+        feed = connect(
+            base.replace("http", "ws") + "/ws/approvals/",
+            additional_headers={"Cookie": cookie, "Origin": base},
+            open_timeout=5,
+        )
+        approval_id = pay(base, token).json()["approval_id"]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        feed.close()
+    with (
+        asgi_process(port=port, REDIS_URL=own_redis.url) as (base, _),
+        connect(
+            base.replace("http", "ws") + "/ws/approvals/",
+            additional_headers={"Cookie": cookie, "Origin": base},
+            open_timeout=5,
+        ) as again,
+    ):
+        event = json.loads(again.recv(timeout=5))
+
+    assert event["type"] == "approval.created" and event["approval"]["id"] == approval_id
+
+
+def session_for_cookie(person):
+    client = Client()
+    client.force_login(person)
+    return client.cookies["sessionid"].value
+
+
+@pytest.mark.catalogue("FT-04")
+def test_terminated_database_connections_leave_no_half_states(requires_postgres, person_and_agent, settings):
+    person, agent = person_and_agent
+    with asgi_process(PGAPPNAME="agentauth-drill") as (base, _):
+        token = token_for(agent)
+        stop = threading.Event()
+
+        def terminate_connections():
+            with connections["default"].cursor() as cursor:
+                while not stop.is_set():
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND application_name = 'agentauth-drill'"
+                    )
+                    time.sleep(0.3)
+            connections["default"].close()
+
+        killer = threading.Thread(target=terminate_connections)
+        killer.start()
+        statuses, created = [], []
+        session = session_for(person, base)
+        try:
+            for _ in range(10):
+                try:
+                    asked = pay(base, token)
+                    statuses.append(asked.status_code)
+                    if asked.status_code != 202:
+                        continue
+                    approval_id = asked.json()["approval_id"]
+                    decided = session.post(
+                        f"{base}/api/v1/approvals/{approval_id}/decision", json={"decision": "deny"}, timeout=30
+                    )
+                except requests.RequestException:
+                    continue  # no answer at all: the person was told nothing, so nothing is asserted
+                statuses.append(decided.status_code)
+                created.append((approval_id, decided.status_code))
+        finally:
+            stop.set()
+            killer.join()
+
+    assert 500 not in statuses and set(statuses) <= {200, 202, 401, 503}, statuses
+    for approval_id, decided in created:
+        status = ApprovalRequest.objects.get(pk=approval_id).status
+        # Told "denied" means denied; told "try again" means nothing was recorded.
+        assert (decided == 200) == (status == "denied"), (decided, status)
