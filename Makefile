@@ -19,7 +19,7 @@ for candidate in $$(ls -d $$root/versions/3.1[2-9]*/bin/python 2>/dev/null | sor
 done; exit 1
 endef
 
-.PHONY: help run test worker beat lint format bench venv venv-dev migrate clean
+.PHONY: help run test stress worker beat lint format bench venv venv-dev migrate clean
 
 help:
 	@echo "make run      serve the portal on http://$(HOST):$(PORT) (embedded: SQLite, no other servers)"
@@ -51,6 +51,11 @@ run: migrate
 
 test: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# 200 agents for 60 s against two ASGI processes and a worker (needs DATABASE_URL and REDIS_URL).
+stress: venv-dev
+	STRESS=1 STRESS_AGENTS=$${STRESS_AGENTS:-200} STRESS_SECONDS=$${STRESS_SECONDS:-60} \
+	  AGENTAUTH_REQUIRE_SERVICES=1 $(PY) -m pytest -s tests/faults/test_load.py
 
 worker: venv
 	$(PY) manage.py check_services --require-redis

@@ -117,8 +117,8 @@ if DATABASE_URL:
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
-            "max_size": env_int("DATABASE_POOL_SIZE", 10),
-            "timeout": 10,
+            "max_size": env_int("DATABASE_POOL_SIZE", 20),
+            "timeout": 30,
             # Connections killed by the server (restart, pg_terminate_backend) are replaced on checkout.
             "check": ConnectionPool.check_connection,
         }

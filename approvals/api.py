@@ -8,6 +8,7 @@ import time
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -82,11 +83,16 @@ def _authenticate(request):
 @sync_to_async
 def _load(approval_id, claims):
     # Scoped to the agent and person of the token: anyone else gets the same 404 (AP-04).
-    return (
-        ApprovalRequest.objects.select_related("agent")
-        .filter(pk=approval_id, agent__client_id=claims.client_id, user_id=claims.subject)
-        .first()
-    )
+    try:
+        return (
+            ApprovalRequest.objects.select_related("agent")
+            .filter(pk=approval_id, agent__client_id=claims.client_id, user_id=claims.subject)
+            .first()
+        )
+    finally:
+        # A long-poll holds its request for up to 30 s: give the pooled connection back between
+        # reads, or thirty parked agents would exhaust the pool.
+        connection.close()
 
 
 @require_GET

@@ -166,7 +166,7 @@ def token_grant(request):
         return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
     auth_req_id = request.POST.get("auth_req_id", "")[:100]
     approval = (
-        ApprovalRequest.objects.select_for_update()
+        ApprovalRequest.objects.select_for_update(of=("self",))
         .select_related("user", "agent")
         .filter(pk=auth_req_id, source="ciba", agent=agent)
         .first()

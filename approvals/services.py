@@ -193,9 +193,15 @@ def cancel_pending(*, agent, user=None, scopes=None, reason):
 
 def execute(approval_id):
     """Run an approved action exactly once: the row lock, the status check and the action's own
-    writes commit together, so a crash rolls all of it back and a redelivery starts clean."""
+    writes commit together, so a crash rolls all of it back and a redelivery starts clean.
+
+    Only the approval row is locked (`of=self`): locking the joined person and agent rows too made
+    other transactions' commit-time foreign-key checks wait on us while we waited on the audit
+    chain's head, a deadlock the load test found."""
     with transaction.atomic():
-        approval = ApprovalRequest.objects.select_for_update().select_related("agent", "user").get(pk=approval_id)
+        approval = (
+            ApprovalRequest.objects.select_for_update(of=("self",)).select_related("agent", "user").get(pk=approval_id)
+        )
         if approval.status != ApprovalRequest.Status.APPROVED:
             return approval  # already run, or never approved: idempotent
         if settings.APPROVAL_EXECUTION_DELAY:

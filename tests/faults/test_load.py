@@ -1,0 +1,157 @@
+"""Load: many agents asking for tokens and approvals at once while scripted persons decide.
+
+`make stress` runs 200 agents for 60 s; the normal suite runs a bounded version. Two ASGI
+processes, a Celery worker, Redis and PostgreSQL: the production shape.
+"""
+
+import asyncio
+import json
+import os
+import random
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+import requests
+
+from agentauth.registration import register_agent
+from approvals.models import ApprovalRequest
+from examples.models import Payment
+
+from ..factories import UserFactory
+from ..servers import asgi_server, celery_worker, run_command
+from .test_faults import session_for
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(os.getenv("STRESS") != "1", reason="load test: run `make stress` (STRESS=1)"),
+]
+AGENTS = int(os.getenv("STRESS_AGENTS", "40"))
+SECONDS = float(os.getenv("STRESS_SECONDS", "12"))
+REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "stress-report.json"
+FINAL = {"executed", "denied", "expired", "cancelled", "failed"}
+
+
+async def agent_loop(index, bases, credentials, deadline, counts, seen):
+    client_id, secret = credentials
+    base = bases[index % len(bases)]
+    async with httpx.AsyncClient(timeout=40) as http:
+        while time.monotonic() < deadline:
+            token = await http.post(
+                f"{base}/o/token/", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+            )
+            counts[token.status_code] = counts.get(token.status_code, 0) + 1
+            if token.status_code >= 500:
+                print("5xx token", token.status_code, token.text[:300])
+            if token.status_code != 200:
+                await asyncio.sleep(0.5)
+                continue
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}", "Idempotency-Key": uuid.uuid4().hex}
+            body = {"amount": f"{random.randint(1, 500)}.00", "currency": "EUR", "to": f"Shop {index}", "memo": ""}
+            asked = await http.post(f"{base}/api/v1/payments/", json=body, headers=headers)
+            counts[asked.status_code] = counts.get(asked.status_code, 0) + 1
+            if asked.status_code >= 500:
+                print("5xx", asked.status_code, asked.text[:300])
+            if asked.status_code != 202:
+                await asyncio.sleep(0.5)
+                continue
+            approval_id = asked.json()["approval_id"]
+            seen[approval_id] = "pending"
+            while time.monotonic() < deadline + 20:
+                answer = await http.get(f"{base}/api/v1/approvals/{approval_id}", params={"wait": 10}, headers=headers)
+                counts[answer.status_code] = counts.get(answer.status_code, 0) + 1
+                if answer.status_code >= 500:
+                    print("5xx status", answer.status_code, answer.text[:300])
+                if answer.status_code == 200 and answer.json()["status"] in FINAL:
+                    seen[approval_id] = answer.json()["status"]
+                    break
+
+
+def persons_deciding(people, bases, stop, decided):
+    sessions = {person.pk: session_for(person, bases[0]) for person in people}
+    while not stop.is_set():
+        pending = list(ApprovalRequest.objects.pending().values_list("pk", "user_id")[:50])
+        for approval_id, user_id in pending:
+            decision = "approve" if random.random() < 0.7 else "deny"
+            response = sessions[user_id].post(
+                f"{bases[0]}/api/v1/approvals/{approval_id}/decision", json={"decision": decision}, timeout=30
+            )
+            decided[response.status_code] = decided.get(response.status_code, 0) + 1
+        time.sleep(0.1)
+    from django.db import connections
+
+    connections.close_all()
+
+
+def test_agents_and_persons_under_load_lose_and_duplicate_nothing(redis_url, requires_postgres, catalogue):
+    people = [UserFactory(username=f"load{n}") for n in range(5)]
+    credentials = []
+    for index in range(AGENTS):
+        agent, secret = register_agent(
+            name=f"Load agent {index}",
+            owner=people[index % len(people)],
+            grant_types=["client_credentials"],
+            grant_scopes=["payments:execute", "payments:read"],
+        )
+        credentials.append((agent.client_id, secret))
+    limits = {"AGENTAUTH_RATE_TOKEN": "100000/min", "AGENTAUTH_RATE_TOKEN_IP": "100000/min"}
+    counts, seen, decided = {}, {}, {}
+    with asgi_server(**limits) as first, asgi_server(**limits) as second, celery_worker():
+        stop = threading.Event()
+        deciders = threading.Thread(target=persons_deciding, args=(people, [first, second], stop, decided))
+        deciders.start()
+        deadline = time.monotonic() + SECONDS
+
+        async def everyone():
+            await asyncio.gather(
+                *[
+                    agent_loop(index, [first, second], credentials[index], deadline, counts, seen)
+                    for index in range(AGENTS)
+                ]
+            )
+
+        started = time.monotonic()
+        asyncio.run(everyone())
+        stop.set()
+        deciders.join()
+        run_command("run_sweeps", "--stuck-after", "0")
+        settle = time.monotonic() + 30
+        while time.monotonic() < settle and ApprovalRequest.objects.filter(status="approved").exists():
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        readyz = requests.get(f"{first}/readyz").status_code
+
+    approvals = {row.pk: row.status for row in ApprovalRequest.objects.all()}
+    payments = list(Payment.objects.values_list("approval_id", flat=True))
+    report = {
+        "agents": AGENTS,
+        "seconds": round(elapsed, 1),
+        "http_statuses": {str(code): count for code, count in sorted(counts.items())},
+        "decision_statuses": {str(code): count for code, count in sorted(decided.items())},
+        "approvals_seen_by_agents": len(seen),
+        "approvals_in_database": len(approvals),
+        "lost": len(set(seen) - set(approvals)),
+        "executed": sum(status == "executed" for status in approvals.values()),
+        "denied": sum(status == "denied" for status in approvals.values()),
+        "still_approved": sum(status == "approved" for status in approvals.values()),
+        "payments": len(payments),
+        "duplicate_payments": len(payments) - len(set(payments)),
+        "server_errors": sum(count for code, count in counts.items() if code >= 500)
+        + sum(count for code, count in decided.items() if code >= 500),
+        "agent_view_disagrees_with_database": sum(
+            1 for pk, status in seen.items() if status in FINAL and approvals.get(pk) != status
+        ),
+    }
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+    assert readyz == 200
+    assert report["approvals_seen_by_agents"] > 0
+    assert report["lost"] == 0 and report["duplicate_payments"] == 0 and report["server_errors"] == 0
+    assert report["still_approved"] == 0
+    assert report["payments"] == report["executed"]
+    assert report["agent_view_disagrees_with_database"] == 0
