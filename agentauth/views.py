@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
+from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
@@ -52,7 +53,9 @@ def register_grant(grant_type, handler):
 
 def authenticated_agent(request):
     """The agent a request authenticates as (Basic or body credentials), or None."""
-    core = OAuthLibMixin.get_oauthlib_core()
+    # Not OAuthLibMixin.get_oauthlib_core(): that caches the server on the class it is called on,
+    # and every view class inherits the cache (the device view then got the token server).
+    core = get_oauthlib_core()
     oauthlib_request = OAuthlibRequest(*core._extract_params(request))
     if not core.server.request_validator.authenticate_client(oauthlib_request):
         return None

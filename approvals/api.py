@@ -91,8 +91,9 @@ def _load(approval_id, claims):
         )
     finally:
         # A long-poll holds its request for up to 30 s: give the pooled connection back between
-        # reads, or thirty parked agents would exhaust the pool.
-        connection.close()
+        # reads, or thirty parked agents would exhaust the pool (not inside a caller's transaction).
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 @require_GET

@@ -27,6 +27,7 @@ def enter_code(client, user_code):
     return client.post("/device/", {"user_code": user_code})
 
 
+@pytest.mark.catalogue("DF-01")
 def test_device_flow_end_to_end(client, device_agent, alice):
     started = start(client, device_agent, "documents:read documents:write")
     assert started["verification_uri"].endswith("/device/")
@@ -50,6 +51,7 @@ def test_device_flow_end_to_end(client, device_agent, alice):
     assert poll(client, device_agent, started["device_code"]).json()["error"] == "invalid_grant"
 
 
+@pytest.mark.catalogue("DF-01")
 def test_polling_too_fast_slows_the_agent_down(client, device_agent):
     started = start(client, device_agent)
 
@@ -104,6 +106,7 @@ def test_device_authorization_validates_scopes(client, device_agent):
     assert response.status_code == 400 and response.json()["error"] == "invalid_scope"
 
 
+@pytest.mark.catalogue("DF-04")
 def test_a_device_code_is_decided_once(client, device_agent, alice, bob):
     started = start(client, device_agent)
     client.force_login(alice)

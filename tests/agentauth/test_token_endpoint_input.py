@@ -159,3 +159,46 @@ def test_approval_prompt_auto_still_shows_the_consent_screen(alice_oauth, web_ag
 
     assert again.status_code == 200
     assert 'name="allow"' in again.content.decode()
+
+
+@pytest.mark.catalogue("CA-03")
+def test_jwt_client_assertions_are_not_accepted(client, cc_agent):
+    response = form(
+        client,
+        "/o/token/",
+        {
+            "grant_type": "client_credentials",
+            "client_id": cc_agent.client_id,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": "eyJhbGciOiJub25lIn0.eyJpc3MiOiJ4In0.",
+        },
+    )
+    metadata = client.get("/.well-known/oauth-authorization-server").json()
+
+    assert response.status_code == 401
+    assert "private_key_jwt" not in metadata["token_endpoint_auth_methods_supported"]
+
+
+@pytest.mark.catalogue("FZ-04")
+@pytest.mark.parametrize("value", ["a\r\nLocation: https://evil.test", "a\x00b", "x" * 10_000, "read\nexecute"])
+def test_control_characters_in_parameters_never_reach_a_location_header(alice_oauth, web_agent, value):
+    _, challenge = pkce_pair()
+
+    state = alice_oauth.authorize(web_agent, "documents:read", challenge=challenge, state=value)
+    scope = alice_oauth.authorize(web_agent, value, challenge=challenge)
+
+    for response in (state, scope):
+        assert response.status_code in (200, 302, 400)
+        assert "\r" not in response.get("Location", "") and "\n" not in response.get("Location", "")
+
+
+@pytest.mark.catalogue("RL-04")
+def test_forwarded_for_headers_do_not_reset_the_limits(oauth, cc_agent, settings):
+    settings.AGENTAUTH_RATE_LIMITS = {"default": {"token_ip": "2/min"}}
+
+    statuses = [
+        oauth.token({"grant_type": "client_credentials"}, cc_agent, HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code
+        for n in range(3)
+    ]
+
+    assert statuses == [200, 200, 429]

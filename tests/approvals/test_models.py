@@ -52,10 +52,12 @@ def test_the_sweep_cannot_expire_a_decided_approval(approval, alice):
         ApprovalRequest.objects.get().expire()
 
 
+@pytest.mark.catalogue("AP-03")
 def test_ids_are_long_and_random(approval):
     assert len(approval.pk) >= 43
 
 
+@pytest.mark.catalogue("AP-02")
 def test_parameters_are_bound_by_hash(approval):
     assert approval.matches("payments.create", {"amount": "10.00", "currency": "EUR", "to": "ACME", "memo": ""})
     assert not approval.matches("payments.create", {"amount": "10000.00", "currency": "EUR", "to": "ACME", "memo": ""})

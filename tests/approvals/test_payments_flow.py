@@ -93,6 +93,7 @@ def test_a_second_decision_gets_409(pay_token, person, django_capture_on_commit_
 
 
 @pytest.mark.catalogue("AP-06")
+@pytest.mark.catalogue("FT-03")
 def test_approving_after_expiry_gets_409_expired(pay_token, person):
     approval_id = pay(pay_token).json()["approval_id"]
     ApprovalRequest.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -198,6 +199,7 @@ def test_high_risk_approval_needs_a_recent_sign_in(pay_token, client, alice):
     assert decide(client, approval_id, "approve").status_code == 200
 
 
+@pytest.mark.catalogue("AP-02")
 def test_the_same_idempotency_key_returns_the_same_approval(pay_token):
     first = pay(pay_token, key="pay-42").json()
     second = pay(pay_token, key="pay-42").json()
@@ -261,3 +263,35 @@ def test_wait_must_be_a_number(pay_token):
     approval_id = pay(pay_token).json()["approval_id"]
 
     assert status(pay_token, approval_id, wait="soon").status_code == 400
+
+
+@pytest.mark.catalogue("FT-05")
+@pytest.mark.django_db(transaction=True)  # the failed write closes the connection; let it reopen
+def test_no_decision_without_its_audit_record(pay_token, person, monkeypatch):
+    from django.db import OperationalError
+
+    from agentauth.models import AuditEvent
+
+    approval_id = pay(pay_token).json()["approval_id"]
+
+    def audit_down(*args, **kwargs):
+        raise OperationalError("audit storage unavailable")
+
+    monkeypatch.setattr(AuditEvent, "save", audit_down)
+    response = decide(person, approval_id, "approve")
+
+    assert response.status_code == 503
+    assert ApprovalRequest.objects.get().status == "pending"
+    assert Payment.objects.count() == 0
+
+
+@pytest.mark.catalogue("AP-07")
+def test_the_final_status_is_stable_and_polling_never_executes(pay_token, person, django_capture_on_commit_callbacks):
+    approval_id = pay(pay_token).json()["approval_id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(person, approval_id, "deny")
+
+    answers = {status(pay_token, approval_id).json()["status"] for _ in range(5)}
+
+    assert answers == {"denied"}
+    assert Payment.objects.count() == 0

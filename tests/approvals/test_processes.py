@@ -97,6 +97,7 @@ def test_a_decision_through_one_process_reaches_a_socket_on_the_other(redis_url,
     assert pushed_after < 2 and answered_after < 2
 
 
+@pytest.mark.catalogue("AU-04", "FT-02")
 def test_a_real_worker_executes_the_approved_payment_exactly_once(redis_url, alice, payer, settings):
     from agentauth.celery import app
 

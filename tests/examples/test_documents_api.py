@@ -156,6 +156,7 @@ def test_a_refresh_token_is_not_an_access_token(alice_oauth, web_agent, client):
     assert response.status_code == 401
 
 
+@pytest.mark.catalogue("SC-04")
 def test_persons_see_only_their_own_documents(client, catalogue, alice, bob):
     from agentauth.registration import register_agent
 
