@@ -41,7 +41,7 @@ def test_deny_redirects_with_access_denied_and_no_code(alice_oauth, web_agent, a
     assert not AuthorizationCode.objects.exists()
 
 
-@pytest.mark.catalogue("PK-01")
+@pytest.mark.catalogue("PK-01", "PK-03")  # PKCE is mandatory, so the downgrade fails at authorize
 @pytest.mark.parametrize(
     "extra",
     [
