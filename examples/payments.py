@@ -64,9 +64,8 @@ def describe(approval):
     return f"Pay {params['amount']} {params['currency']} to {params['to']}"
 
 
-def run(approval):
+def record_payment(approval, params):
     """Runs inside the executing transaction; the unique approval makes a second payment impossible."""
-    params = approval.params
     try:
         payment = Payment.objects.create(
             owner=approval.user,
@@ -80,6 +79,10 @@ def run(approval):
     except IntegrityError:
         raise actions.ActionFailed("This approval was already used for a payment.") from None
     return {"payment_id": payment.pk}
+
+
+def run(approval):
+    return record_payment(approval, approval.params)
 
 
 actions.register(ACTION, scope="payments:execute", run=run, describe=describe)
@@ -206,20 +209,10 @@ class PaymentList(APIView):
         if approval is None:
             return Response({"error": "approval_mismatch"}, status=403)
 
-        def pay(approval):
-            payment = Payment.objects.create(
-                owner=approval.user,
-                amount=Decimal(params["amount"]),
-                currency=params["currency"],
-                to=params["to"],
-                memo=params["memo"],
-                approval=approval,
-                created_by_agent=approval.agent.client_id,
-            )
-            return {"payment_id": payment.pk}
-
         try:
-            approval, result = services.consume(approval.pk, request.auth.jti, pay)
+            approval, result = services.consume(
+                approval.pk, request.auth.jti, lambda locked: record_payment(locked, params)
+            )
         except AlreadyDecided:
             return Response({"error": "already_consumed"}, status=409)
         payment = Payment.objects.get(pk=result["payment_id"])

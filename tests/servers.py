@@ -61,25 +61,8 @@ def _wait(check, what, process, timeout=30):
 @contextmanager
 def asgi_server(**extra_env):
     """One Daphne process serving agentauth.asgi on a free loopback port; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own server on loopback
-        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "agentauth.asgi:application"],
-        cwd=ROOT,
-        env=environment(**extra_env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code == 200, "ASGI server", process)
+    with asgi_process(**extra_env) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @contextmanager
