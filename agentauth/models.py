@@ -407,8 +407,20 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-created_at"]
 
+    RULE_LABELS = {
+        "rate_spike": "Unusually many calls",
+        "refusal_burst": "Many refused calls",
+        "new_origin": "New IP address or software",
+        "unusual_hours": "Active in your quiet hours",
+        "repeated_denials": "Requests you keep denying",
+    }
+
     def __str__(self):
         return f"[{self.severity}] {self.summary}"
+
+    @property
+    def rule_label(self):
+        return self.RULE_LABELS.get(self.rule, self.rule)
 
 
 class PersonSettings(models.Model):

@@ -101,6 +101,21 @@ def test_history_and_password_reset_pages(page, live_server, person, shoot, cata
     page.goto(live_server.url + "/history/")
     assert "Notes bot" in page.inner_text("main")
     shoot(page, "history")
+    from agentauth.models import Agent, Alert
+
+    notes_bot = Agent.objects.get(name="Notes bot")
+    Alert.objects.create(
+        user=person,
+        agent=notes_bot,
+        rule="rate_spike",
+        severity="medium",
+        summary="Notes bot made 240 calls in a minute (usually 3)",
+    )
+    page.goto(live_server.url + "/alerts/")
+    assert "240 calls" in page.inner_text("main")
+    shoot(page, "alerts")
+    page.goto(live_server.url + "/security/")
+    shoot(page, "security-review")
 
     context = page.context.browser.new_context()
     anonymous = context.new_page()
