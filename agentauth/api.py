@@ -143,13 +143,10 @@ def _note(request, client_id, subject, outcome, scopes=()):
 
 def _within_limits(claims, required):
     """Token buckets per agent and per person, the tightest rate of the scopes in play."""
+    buckets = [("agent", f"api:agent:{claims.client_id}"), ("person", f"api:person:{claims.subject}")]
     try:
-        for kind, who in (("agent", claims.client_id), ("person", claims.subject)):
-            rate = ratelimit.limit_for(kind, required)
-            if rate is None:
-                continue
-            allowed, wait = ratelimit.take(f"api:{kind}:{who}", rate)
-            if not allowed:
-                raise exceptions.Throttled(wait=max(1, round(wait)))
+        wait = ratelimit.retry_after(buckets, required)
     except ratelimit.RateLimitUnavailable:
         raise TemporarilyUnavailable("Rate limits cannot be checked right now; try again shortly.") from None
+    if wait is not None:
+        raise exceptions.Throttled(wait=wait)

@@ -109,6 +109,19 @@ def take(key, rate):
     return bool(allowed), wait_ms / 1000
 
 
+def retry_after(buckets, scopes=()):
+    """Spend one token from each (kind, key) bucket in turn; return the whole seconds to wait for
+    the first that is empty, or None when every one allowed the call."""
+    for kind, key in buckets:
+        rate = limit_for(kind, scopes)
+        if rate is None:
+            continue
+        allowed, wait = take(key, rate)
+        if not allowed:
+            return max(1, round(wait))
+    return None
+
+
 def limit_for(kind, scopes=()):
     """The tightest configured rate for `kind` ("agent", "person", "token", "signin", ...)."""
     limits = settings.AGENTAUTH_RATE_LIMITS

@@ -69,16 +69,11 @@ REPEATABLE_PARAMETERS = {"resource"}
 def throttled(*buckets):
     """429 with Retry-After when any bucket is empty, 503 when the limiter cannot answer, else None."""
     try:
-        for kind, key in buckets:
-            rate = ratelimit.limit_for(kind)
-            if rate is None:
-                continue
-            allowed, wait = ratelimit.take(key, rate)
-            if not allowed:
-                retry = str(max(1, round(wait)))
-                return oauth_error("slow_down", "Too many requests.", 429, headers={"Retry-After": retry})
+        wait = ratelimit.retry_after(buckets)
     except ratelimit.RateLimitUnavailable:
         return oauth_error("temporarily_unavailable", "Try again shortly.", 503, headers={"Retry-After": "2"})
+    if wait is not None:
+        return oauth_error("slow_down", "Too many requests.", 429, headers={"Retry-After": str(wait)})
     return None
 
 

@@ -269,13 +269,11 @@ class ThrottledLoginView(LoginView):
 def _throttle(request, *buckets):
     """The HTML twin of agentauth.views.throttled: a 429 page with Retry-After."""
     try:
-        for kind, key in buckets:
-            rate = ratelimit.limit_for(kind)
-            allowed, wait = ratelimit.take(key, rate) if rate else (True, 0)
-            if not allowed:
-                response = render(request, "consent/slow_down.html", {"wait": max(1, round(wait))}, status=429)
-                response["Retry-After"] = str(max(1, round(wait)))
-                return response
+        wait = ratelimit.retry_after(buckets)
     except ratelimit.RateLimitUnavailable:
         return render(request, "consent/slow_down.html", {"wait": 5}, status=503)
-    return None
+    if wait is None:
+        return None
+    response = render(request, "consent/slow_down.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
