@@ -18,6 +18,23 @@ for name in ("IDToken", "AuthorizationCode", "DeviceAuthorization"):
         admin.site.unregister(model)
 
 
+class ViewOnlyAdmin(admin.ModelAdmin):
+    """Rows that code writes and admins only look at (and may delete)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RecordAdmin(ViewOnlyAdmin):
+    """Records nobody, superusers included, may change or delete from the admin."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = ["name", "client_id", "kind", "status", "user", "registered_via", "last_used_at", "created"]
@@ -87,20 +104,11 @@ class GrantAdmin(admin.ModelAdmin):
 
 
 @admin.register(GrantChange)
-class GrantChangeAdmin(admin.ModelAdmin):
+class GrantChangeAdmin(RecordAdmin):
     list_display = ["at", "grant", "summary", "via"]
     list_filter = ["via"]
     search_fields = ["grant__user__username", "grant__agent__name"]
     list_select_related = ["grant__user", "grant__agent"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SigningKey)
@@ -113,18 +121,12 @@ class SigningKeyAdmin(admin.ModelAdmin):
         return False  # python manage.py rotate_signing_key
 
 
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(ViewOnlyAdmin):
     """Token rows show who, which agent and when; the value itself is never stored or shown."""
 
     list_select_related = ["application", "user"]
     search_fields = ["user__username", "application__name", "application__client_id"]
     raw_id_fields = ["user", "application"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(get_access_token_model())
@@ -142,19 +144,13 @@ class RefreshTokenAdmin(TokenAdmin):
 
 
 @admin.register(Revocation)
-class RevocationAdmin(admin.ModelAdmin):
+class RevocationAdmin(ViewOnlyAdmin):
     list_display = ["key", "expires_at", "created_at"]
     search_fields = ["key"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(RecordAdmin):
     """The audit log, read-only: nobody, superusers included, edits or deletes a record here."""
 
     list_display = ["id", "at", "event", "outcome", "actor_type", "actor", "subject", "client_id", "ip"]
@@ -162,12 +158,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ["event", "actor", "client_id", "subject__username", "request_id"]
     date_hierarchy = "at"
     list_select_related = ["subject"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

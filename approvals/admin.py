@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.contrib import admin
 from django.utils import timezone
 
+from agentauth.admin import RecordAdmin
+
 from . import services
 from .models import ApprovalPolicy, ApprovalRequest
 
@@ -28,7 +30,9 @@ class AgeFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApprovalRequest)
-class ApprovalRequestAdmin(admin.ModelAdmin):
+class ApprovalRequestAdmin(RecordAdmin):
+    """Decisions belong to the person: an admin may look, and cancel, never decide."""
+
     list_display = ["created_at", "summary", "user", "agent", "status", "automatic", "expires_at", "decided_at"]
     list_filter = ["status", "automatic", "scope", AgeFilter, "agent"]
     search_fields = ["id", "user__username", "agent__name", "agent__client_id"]
@@ -39,15 +43,6 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     @admin.display(description="action")
     def summary(self, approval):
         return approval.describe()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False  # decisions belong to the person; the only admin action is cancel
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="Cancel selected pending approvals")
     def cancel_selected(self, request, queryset):
