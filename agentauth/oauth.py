@@ -14,11 +14,10 @@ from oauthlib.oauth2 import Server
 from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628 import errors as device_errors
 
-from . import audit, grants, scopes
+from . import grants, scopes, tokens
 from .models import (
     CLIENT_CREDENTIALS,
     DEVICE_CODE,
-    AccessToken,
     Agent,
     AuthorizationCode,
     DeviceAuthorization,
@@ -187,25 +186,16 @@ class AgentValidator(OAuth2Validator):
         return super()._save_bearer_token(token, request, *args, **kwargs)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
-        access_token = AccessToken(
+        access_token = tokens.store(
+            token["access_token"],
             user=request.user or getattr(request, "acting_user", None),
+            agent=request.client,
             scope=token["scope"],
             expires=expires,
-            application=request.client,
+            jti=getattr(request, "access_token_jti", ""),
+            grant_type=request.grant_type,
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),
-            jti=getattr(request, "access_token_jti", ""),
-        )
-        self._set_token_value(access_token, token["access_token"])
-        access_token.save()
-        audit.record(
-            "token.issued",
-            actor_type="agent",
-            actor=request.client.client_id,
-            subject=access_token.user,
-            agent=request.client,
-            scope=access_token.scope,
-            details={"grant_type": request.grant_type, "jti": access_token.jti},
         )
         Agent.objects.filter(pk=request.client.pk).update(last_used_at=timezone.now())
         return access_token

@@ -68,56 +68,46 @@ def audience_for(request):
     return audience[0] if len(audience) == 1 else audience
 
 
-def generate_access_token(request):
-    """oauthlib token generator: sign an RFC 9068 JWT for the validated request."""
-    kid, key = keys.signing_key()
+def _claims(*, subject, client_id, audience, scopes, lifetime):
     now = int(time.time())
-    user = getattr(request, "user", None)
-    client = request.client
-    claims = {
+    return {
         "iss": settings.AGENTAUTH_ISSUER,
-        "sub": str(user.pk) if user is not None else f"agent:{client.client_id}",
-        "aud": audience_for(request),
-        "client_id": client.client_id,
-        "scope": " ".join(request.scopes or []),
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "scope": " ".join(scopes),
         "jti": uuid.uuid4().hex,
         "iat": now,
-        "exp": now + int(request.expires_in),
+        "exp": now + int(lifetime),
     }
-    # Remembered so the stored AccessToken row can name its jti (revocation looks it up).
-    request.access_token_jti = claims["jti"]
-    return _sign(kid, key, claims)
 
 
-def _sign(kid, key, claims):
+def _sign(claims):
+    kid, key = keys.signing_key()
     token = jwt.JWT(header={"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": kid}, claims=claims)
     token.make_signed_token(key)
     return token.serialize()
 
 
-def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
-    """Mint and record an access token outside oauthlib (the CIBA grant); returns (jwt, claims)."""
-    kid, key = keys.signing_key()
-    now = int(time.time())
-    lifetime = lifetime or settings.AGENTAUTH_ACCESS_TOKEN_SECONDS
-    claims = {
-        "iss": settings.AGENTAUTH_ISSUER,
-        "sub": str(user.pk),
-        "aud": settings.AGENTAUTH_API_AUDIENCE,
-        "client_id": agent.client_id,
-        "scope": " ".join(scopes),
-        "jti": uuid.uuid4().hex,
-        "iat": now,
-        "exp": now + lifetime,
-    } | (extra_claims or {})
-    raw = _sign(kid, key, claims)
-    row = AccessToken(
-        user=user,
-        application=agent,
-        scope=claims["scope"],
-        expires=timezone.now() + timedelta(seconds=lifetime),
-        jti=claims["jti"],
+def generate_access_token(request):
+    """oauthlib token generator: sign an RFC 9068 JWT for the validated request."""
+    user = getattr(request, "user", None)
+    client = request.client
+    claims = _claims(
+        subject=str(user.pk) if user is not None else f"agent:{client.client_id}",
+        client_id=client.client_id,
+        audience=audience_for(request),
+        scopes=request.scopes or [],
+        lifetime=request.expires_in,
     )
+    # Remembered so the stored AccessToken row can name its jti (revocation looks it up).
+    request.access_token_jti = claims["jti"]
+    return _sign(claims)
+
+
+def store(raw, *, user, agent, scope, expires, jti, grant_type, **fields):
+    """Keep the issued token's row (hashed value, jti for revocation) and its audit record."""
+    row = AccessToken(user=user, application=agent, scope=scope, expires=expires, jti=jti, **fields)
     set_token_value(row, raw)
     row.save()
     audit.record(
@@ -126,8 +116,31 @@ def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
         actor=agent.client_id,
         subject=user,
         agent=agent,
+        scope=scope,
+        details={"grant_type": grant_type, "jti": jti},
+    )
+    return row
+
+
+def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
+    """Mint and record an access token outside oauthlib (the CIBA grant); returns (jwt, claims)."""
+    lifetime = lifetime or settings.AGENTAUTH_ACCESS_TOKEN_SECONDS
+    claims = _claims(
+        subject=str(user.pk),
+        client_id=agent.client_id,
+        audience=settings.AGENTAUTH_API_AUDIENCE,
+        scopes=scopes,
+        lifetime=lifetime,
+    ) | (extra_claims or {})
+    raw = _sign(claims)
+    store(
+        raw,
+        user=user,
+        agent=agent,
         scope=claims["scope"],
-        details={"grant_type": "ciba", "jti": claims["jti"]},
+        expires=timezone.now() + timedelta(seconds=lifetime),
+        jti=claims["jti"],
+        grant_type="ciba",
     )
     return raw, claims
 
@@ -135,14 +148,18 @@ def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
 def _verified(raw, audience):
     """Parse and verify in one pass against the published keys; an unknown kid reloads them once."""
     check = {"iss": settings.AGENTAUTH_ISSUER, "aud": audience, "exp": None}
-    for attempt in (1, 2):
-        keyset = keys.verification_keys(reload=attempt == 2)
-        try:
-            return jwt.JWT(jwt=raw, key=keyset, algs=[ALGORITHM], expected_type="JWS", check_claims=check)
-        except JWKeyNotFound:
-            if attempt == 2:
-                raise InvalidToken("unknown signing key") from None
-    raise InvalidToken("unknown signing key")
+
+    def parse(keyset):
+        return jwt.JWT(jwt=raw, key=keyset, algs=[ALGORITHM], expected_type="JWS", check_claims=check)
+
+    try:
+        return parse(keys.verification_keys())
+    except JWKeyNotFound:
+        pass
+    try:
+        return parse(keys.verification_keys(reload=True))
+    except JWKeyNotFound:
+        raise InvalidToken("unknown signing key") from None
 
 
 def verify_access_token(raw, audience=None):
