@@ -41,6 +41,11 @@ def scope_rows(user, requested):
     return sorted(groups.items())
 
 
+def checked_scopes(request, offered):
+    """The switches left on, limited to what was offered and to what this person may grant."""
+    return scopes.grantable_by(request.user, [name for name in request.POST.getlist("scope") if name in offered])
+
+
 def sign_request(user, payload, purpose):
     return signing.dumps(payload, salt=f"consent:{purpose}:{user.pk}", compress=True)
 
@@ -117,9 +122,7 @@ class AuthorizeView(BaseAuthorizationView):
         agent = Agent.objects.filter(client_id=credentials["client_id"]).first()
         if agent is None or not agent.is_active:
             return render(request, "consent/expired.html", status=400)
-        checked = scopes.grantable_by(
-            request.user, [name for name in request.POST.getlist("scope") if name in payload["scopes"]]
-        )
+        checked = checked_scopes(request, payload["scopes"])
         allow = "allow" in request.POST
         if allow and not checked:
             return self.render_consent(agent, payload, error="Switch on at least one permission, or choose Deny.")
@@ -232,9 +235,7 @@ class DeviceView(View):
         agent = Agent.objects.filter(client_id=device.client_id).first() if device else None
         if device is None or agent is None:
             return render(request, "consent/expired.html", status=400)
-        checked = scopes.grantable_by(
-            request.user, [name for name in request.POST.getlist("scope") if name in payload["scopes"]]
-        )
+        checked = checked_scopes(request, payload["scopes"])
         allow = "allow" in request.POST
         if allow and not checked:
             return self.render_consent(device, error="Switch on at least one permission, or choose Deny.")
