@@ -46,12 +46,9 @@ def request_approval(
     recorded as such) and runs at once.
     """
     params_hash = canonical_hash(action, params)
-    if idempotency_key:
-        existing = ApprovalRequest.objects.filter(agent=agent, user=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.params_hash != params_hash:
-                raise IdempotencyConflict(existing.pk)
-            return existing, False
+    existing = _same_request(agent, user, idempotency_key, params_hash)
+    if existing is not None:
+        return existing, False
     try:
         with transaction.atomic():
             approval = ApprovalRequest.objects.create(
@@ -80,13 +77,22 @@ def request_approval(
                 tasks.enqueue(tasks.execute_approval, approval.pk)
     except IntegrityError:
         # The same Idempotency-Key raced in from a retry: the other request created it.
-        existing = ApprovalRequest.objects.filter(agent=agent, user=user, idempotency_key=idempotency_key).first()
+        existing = _same_request(agent, user, idempotency_key, params_hash)
         if existing is None:
             raise
-        if existing.params_hash != params_hash:
-            raise IdempotencyConflict(existing.pk) from None
         return existing, False
     return approval, True
+
+
+def _same_request(agent, user, idempotency_key, params_hash):
+    """The approval an earlier try with this Idempotency-Key opened; a different request under the
+    same key raises IdempotencyConflict."""
+    if not idempotency_key:
+        return None
+    existing = ApprovalRequest.objects.filter(agent=agent, user=user, idempotency_key=idempotency_key).first()
+    if existing is not None and existing.params_hash != params_hash:
+        raise IdempotencyConflict(existing.pk)
+    return existing
 
 
 def _audit(event, approval, *, outcome="success", actor_type="system", actor="", details=None):
