@@ -11,9 +11,11 @@ from . import audit, revocation, scopes, signals
 from .models import AccessToken, Agent, Grant, GrantChange, RefreshToken
 
 
-def effective_scopes(user, agent, requested):
-    """requested ∩ granted by the person ∩ allowed for the agent ∩ what the person may do."""
-    grant = Grant.objects.active().filter(user=user, agent=agent).first()
+def effective_scopes(user, agent, requested, grant=None):
+    """requested ∩ granted by the person ∩ allowed for the agent ∩ what the person may do.
+
+    Pass the standing `grant` when the caller already has it, to save the query."""
+    grant = grant or standing_grant(user, agent)
     if grant is None:
         return []
     allowed = set(scopes.available_to(agent)) & set(grant.scopes) & set(requested)

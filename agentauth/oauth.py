@@ -61,16 +61,23 @@ class AgentValidator(OAuth2Validator):
             # Client credentials act for the agent's owner, within the owner's standing grant.
             # An agent without an owner, or without consent, can act for nobody.
             owner = request.client.user
-            return owner is not None and owner.is_active and grants.standing_grant(owner, request.client) is not None
+            return owner is not None and owner.is_active and self._owner_grant(request) is not None
         if grant_type == DEVICE_CODE:
             self._redeem_device_code(request)
         return True
 
     def get_default_scopes(self, client_id, request, *args, **kwargs):
-        if request.grant_type == CLIENT_CREDENTIALS and request.client.user is not None:
-            grant = grants.standing_grant(request.client.user, request.client)
+        if request.grant_type == CLIENT_CREDENTIALS:
+            grant = self._owner_grant(request)
             return grant.scopes if grant else []
         return []
+
+    def _owner_grant(self, request):
+        """The owner's standing grant, read once per token request (three checks need it)."""
+        if not hasattr(request, "owner_grant"):
+            owner = request.client.user
+            request.owner_grant = grants.standing_grant(owner, request.client) if owner is not None else None
+        return request.owner_grant
 
     def validate_scopes(self, client_id, names, client, request, *args, **kwargs):
         if not names or any(not scopes.SCOPE_PATTERN.match(name) for name in names):
@@ -78,7 +85,9 @@ class AgentValidator(OAuth2Validator):
         if not set(names) <= set(scopes.available_to(request.client)):
             return False
         if request.grant_type == CLIENT_CREDENTIALS:
-            effective = grants.effective_scopes(request.client.user, request.client, names)
+            effective = grants.effective_scopes(
+                request.client.user, request.client, names, grant=self._owner_grant(request)
+            )
             if not effective:
                 return False
             request.scopes = effective
