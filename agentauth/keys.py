@@ -68,7 +68,6 @@ class _KeyCache:
 
     def clear(self):
         self.signing = None
-        self.verifying = {}
         self.keyset = jwk.JWKSet()
         self.loaded_at = float("-inf")
 
@@ -78,10 +77,9 @@ class _KeyCache:
             current = rotate_signing_key()
         pem = _fernet().decrypt(current.encrypted_private_key.encode())
         self.signing = (current.kid, jwk.JWK.from_pem(pem))
-        self.verifying = {key.kid: jwk.JWK(**key.public_jwk) for key in published_keys()}
         self.keyset = jwk.JWKSet()
-        for key in self.verifying.values():
-            self.keyset.add(key)
+        for key in published_keys():
+            self.keyset.add(jwk.JWK(**key.public_jwk))
         self.loaded_at = time.monotonic()
 
     def _stale(self):
@@ -100,18 +98,8 @@ class _KeyCache:
                 self._load()
         return self.keyset
 
-    def verification_key(self, kid):
-        key = self.verifying.get(kid)
-        if key is not None and not self._stale():
-            return key
-        with self._lock:
-            if time.monotonic() - self.loaded_at > self.RELOAD_INTERVAL:
-                self._load()
-            return self.verifying.get(kid)
-
 
 _cache = _KeyCache()
 signing_key = _cache.signing_key
-verification_key = _cache.verification_key
 verification_keys = _cache.verification_keys
 clear_cache = _cache.clear

@@ -24,7 +24,7 @@ def test_owned_agent_gets_a_jwt_acting_for_its_owner(oauth, cc_agent, alice):
     header = parsed.token.jose_header
     assert header["typ"] == "at+jwt" and header["alg"] == "ES256" and header["kid"]
     kid, key = keys.signing_key()
-    verified = jwt.JWT(jwt=body["access_token"], key=keys.verification_key(kid), algs=["ES256"])
+    verified = jwt.JWT(jwt=body["access_token"], key=keys.verification_keys().get_key(kid), algs=["ES256"])
     claims = json.loads(verified.claims)
     assert claims["sub"] == str(alice.pk)
     assert claims["client_id"] == cc_agent.client_id

@@ -106,7 +106,7 @@ def test_a_decision_is_called_back_as_a_signed_jwt(alice, payer, settings, djang
     assert content_type == "application/jwt"
     kid = jwt.JWT()
     kid.deserialize(body)
-    verified = jwt.JWT(jwt=body, key=keys.verification_key(kid.token.jose_header["kid"]), algs=["ES256"])
+    verified = jwt.JWT(jwt=body, key=keys.verification_keys().get_key(kid.token.jose_header["kid"]), algs=["ES256"])
     import json
 
     claims = json.loads(verified.claims)
