@@ -18,10 +18,14 @@ def new_client_secret():
     return secrets.token_urlsafe(32)
 
 
+def without_controls(value, keep=""):
+    """The text without control or format characters (bidi overrides, zero-width), except `keep`."""
+    return "".join(ch for ch in str(value or "") if unicodedata.category(ch) not in ("Cc", "Cf") or ch in keep)
+
+
 def clean_text(value, limit):
     """Agent-supplied text made inert: no control or bidi characters, bounded length."""
-    value = "".join(ch for ch in str(value or "") if unicodedata.category(ch) not in ("Cc", "Cf") or ch == "\n")
-    return value.strip()[:limit]
+    return without_controls(value, keep="\n").strip()[:limit]
 
 
 @transaction.atomic

@@ -1,8 +1,8 @@
 """Template filters for agent-supplied text."""
 
-import unicodedata
-
 from django import template
+
+from agentauth.registration import without_controls
 
 register = template.Library()
 
@@ -14,6 +14,6 @@ def inert(value, limit=80):
     Escaping still happens as usual; this removes what escaping cannot (U+202E and friends can
     make "Deny" read as "Allow") and stops a 20 KB name from pushing the buttons off the page.
     """
-    text = "".join(ch for ch in str(value or "") if unicodedata.category(ch) not in ("Cc", "Cf"))
+    text = without_controls(value)
     limit = int(limit)
     return text if len(text) <= limit else text[: limit - 1] + "…"
