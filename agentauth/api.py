@@ -80,6 +80,11 @@ def resource_metadata_url():
     return f"{settings.AGENTAUTH_ISSUER}/.well-known/oauth-protected-resource"
 
 
+def bearer_challenge(**params):
+    """A WWW-Authenticate value (RFC 6750 §3), parameters in the order given."""
+    return ", ".join(['Bearer realm="agentauth"', *(f'{name}="{value}"' for name, value in params.items())])
+
+
 class JWTAuthentication(BaseAuthentication):
     """Bearer JWT access tokens (RFC 6750 header transport only, RFC 9068 validation)."""
 
@@ -106,7 +111,7 @@ class JWTAuthentication(BaseAuthentication):
         return Principal(claims), claims
 
     def authenticate_header(self, request):
-        return f'Bearer realm="agentauth", resource_metadata="{resource_metadata_url()}"'
+        return bearer_challenge(resource_metadata=resource_metadata_url())
 
 
 class HasScopes(BasePermission):

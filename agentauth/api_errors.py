@@ -7,7 +7,7 @@ is still loading; this module is only imported when the first error is handled.
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .api import InsufficientScope, InvalidRequestError, InvalidTokenError, resource_metadata_url
+from .api import InsufficientScope, InvalidRequestError, InvalidTokenError, bearer_challenge, resource_metadata_url
 
 
 def exception_handler(exc, context):
@@ -19,18 +19,17 @@ def exception_handler(exc, context):
     description = str(getattr(exc, "detail", "")) or None
     if isinstance(exc, exceptions.NotAuthenticated):
         response.data = {"error": "invalid_token", "error_description": "An access token is required."}
-        response["WWW-Authenticate"] = f'Bearer realm="agentauth", resource_metadata="{resource_metadata_url()}"'
+        response["WWW-Authenticate"] = bearer_challenge(resource_metadata=resource_metadata_url())
         response.status_code = status.HTTP_401_UNAUTHORIZED
     elif isinstance(exc, (InvalidTokenError, InvalidRequestError)):
         response.data = {"error": code, "error_description": description}
-        response["WWW-Authenticate"] = (
-            f'Bearer realm="agentauth", error="{code}", error_description="{description}", '
-            f'resource_metadata="{resource_metadata_url()}"'
+        response["WWW-Authenticate"] = bearer_challenge(
+            error=code, error_description=description, resource_metadata=resource_metadata_url()
         )
     elif isinstance(exc, InsufficientScope):
         scope = " ".join(exc.required)
         response.data = {"error": "insufficient_scope", "error_description": description, "scope": scope}
-        response["WWW-Authenticate"] = f'Bearer realm="agentauth", error="insufficient_scope", scope="{scope}"'
+        response["WWW-Authenticate"] = bearer_challenge(error="insufficient_scope", scope=scope)
     elif isinstance(exc, exceptions.ValidationError):
         response.data = {"error": "invalid_request", "fields": response.data}
     elif not (isinstance(response.data, dict) and "error" in response.data):

@@ -20,7 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentauth.api import resource_metadata_url
+from agentauth.api import bearer_challenge, resource_metadata_url
 from agentauth.revocation import RevocationUnavailable
 from agentauth.schema import errors
 from agentauth.tokens import InvalidToken, verify_access_token
@@ -66,9 +66,7 @@ def agent_view(approval):
 
 def _unauthorized(error, description):
     response = JsonResponse({"error": error, "error_description": description}, status=401)
-    response["WWW-Authenticate"] = (
-        f'Bearer realm="agentauth", error="{error}", resource_metadata="{resource_metadata_url()}"'
-    )
+    response["WWW-Authenticate"] = bearer_challenge(error=error, resource_metadata=resource_metadata_url())
     return response
 
 
