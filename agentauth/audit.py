@@ -3,14 +3,21 @@
 Each record carries the hash of the one before it, so changing or deleting any row breaks the
 chain from there on, and `manage.py verify_audit_log` names the first broken record. Records are
 written in the transaction of the change they describe: a change that rolls back leaves no record
-claiming it happened. The chain head row is locked while appending, which orders the records.
+claiming it happened.
+
+Chaining happens in two steps so that audited writers never wait on each other. `record` only
+inserts the row. Right after the transaction commits, `seal` numbers the committed rows not yet in
+the chain and hashes them onto it, under a lock on the single head row that one sealer holds at a
+time; a writer that finds the sealer busy leaves its rows to that sealer's next pass, to the next
+commit, or to the periodic task. (Locking the head inside every writer's transaction ordered the
+chain by commit too, but serialised every token issuance on the machine behind one row lock.)
 """
 
 import contextvars
 import hashlib
 import json
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -85,8 +92,7 @@ def record(
     if actor_type is None:
         actor_type = AuditEvent.Actor.PERSON if actor else AuditEvent.Actor.SYSTEM
     with transaction.atomic():
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
-        entry = AuditEvent(
+        entry = AuditEvent.objects.create(
             at=timezone.now(),
             event=event,
             outcome=outcome,
@@ -99,20 +105,63 @@ def record(
             user_agent=_clean(context.get("user_agent", "")),
             request_id=context.get("request_id", ""),
             details=_clean(json.loads(json.dumps(details or {}, default=str))),
-            prev_hash=head.last_hash,
         )
-        entry.hash = _digest(entry.prev_hash, _chained_fields(entry))
-        entry.save()
-        head.last_hash = entry.hash
-        head.save(update_fields=["last_hash"])
+        _seal_after_commit()
     return entry
 
 
+def _seal_after_commit():
+    # Once per transaction however many records it writes: a savepoint rolled back takes its
+    # callback with it, so looking at the pending callbacks is exact.
+    if not any(func is _seal_quietly for _, func, _ in connection.run_on_commit):
+        transaction.on_commit(_seal_quietly, robust=True)
+
+
+def _seal_quietly():
+    seal(wait=False)
+
+
+def seal(*, wait=True, batch=2000):
+    """Chain every committed, unsealed record; return how many were sealed.
+
+    With wait=False, return 0 at once if another process is sealing (it, or the next commit, or
+    the periodic task will take these records too).
+    """
+    sealed = 0
+    while True:
+        with transaction.atomic():
+            head = _lock_head(wait)
+            if head is None:
+                return sealed
+            entries = list(AuditEvent.objects.filter(seq__isnull=True).order_by("id")[:batch])
+            for entry in entries:
+                head.last_seq += 1
+                entry.seq, entry.prev_hash = head.last_seq, head.last_hash
+                entry.hash = head.last_hash = _digest(entry.prev_hash, _chained_fields(entry))
+            if entries:
+                AuditEvent.objects.bulk_update(entries, ["seq", "prev_hash", "hash"], batch_size=500)
+                head.save(update_fields=["last_seq", "last_hash"])
+        sealed += len(entries)
+        if len(entries) < batch:
+            return sealed
+
+
+def _lock_head(wait):
+    head = AuditHead.objects.select_for_update(skip_locked=not wait).filter(pk=1).first()
+    if head is None and not AuditHead.objects.filter(pk=1).exists():
+        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1)
+    return head
+
+
 def verify():
-    """Walk the chain from the start; return (records checked, first broken record or None)."""
+    """Seal what is waiting, then walk the chain from the start.
+
+    Returns (records checked, first broken record or None).
+    """
+    seal()
     expected_prev = GENESIS
     checked = 0
-    for entry in AuditEvent.objects.order_by("id").iterator(chunk_size=2000):
+    for entry in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
         if entry.prev_hash != expected_prev or entry.hash != _digest(entry.prev_hash, _chained_fields(entry)):
             return checked, entry
         expected_prev = entry.hash

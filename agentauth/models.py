@@ -316,20 +316,26 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    # Set when the record is sealed into the chain, shortly after its transaction commits.
+    seq = models.BigIntegerField(null=True, blank=True, unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["subject", "client_id", "-at"])]
+        indexes = [
+            models.Index(fields=["subject", "client_id", "-at"]),
+            models.Index(fields=["id"], condition=models.Q(seq__isnull=True), name="audit_unsealed"),
+        ]
 
     def __str__(self):
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M:%S} {self.event} {self.outcome}"
 
 
 class AuditHead(models.Model):
-    """The single row that orders appends to the chain (locked for the length of one transaction)."""
+    """The single row that orders the chain: the sealer locks it while it seals a batch."""
 
+    last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self):

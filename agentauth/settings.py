@@ -168,6 +168,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-overdue-approvals": {"task": "approvals.tasks.expire_overdue", "schedule": 15},
     "requeue-stuck-approvals": {"task": "approvals.tasks.requeue_stuck", "schedule": 30},
     "monitoring-flush": {"task": "agentauth.tasks.flush_activity", "schedule": 60},
+    # Records are sealed right after each commit; this catches any whose sealer was busy.
+    "seal-audit-log": {"task": "agentauth.tasks.seal_audit_log", "schedule": 30},
     "security-review": {"task": "agentauth.tasks.security_review", "schedule": 24 * 3600},
 }
 

@@ -3,7 +3,7 @@
 from celery import shared_task
 from oauth2_provider.models import clear_expired
 
-from . import monitoring, reviews, revocation
+from . import audit, monitoring, reviews, revocation
 
 
 @shared_task
@@ -20,3 +20,8 @@ def flush_activity():
 @shared_task
 def security_review():
     return reviews.run()
+
+
+@shared_task
+def seal_audit_log():
+    return audit.seal()

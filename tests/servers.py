@@ -44,11 +44,34 @@ def environment(**extra):
     return env | extra
 
 
+LOGS = ROOT / "test-artifacts" / "processes"
+
+
+def spawn(name, command, **extra_env):
+    """Start a child process whose output goes to test-artifacts/processes/<name>-<n>.log.
+
+    Never a pipe: nobody reads it while the test runs, and a child that fills a pipe's 64 KiB
+    (a server logging every request) blocks on its next write and looks like a hung server.
+    """
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = open(LOGS / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(  # noqa: S603 - our own servers and workers
+        command, cwd=ROOT, env=environment(**extra_env), stdout=log, stderr=subprocess.STDOUT, text=True
+    )
+    process.log = log
+    return process
+
+
+def output_of(process, limit=2000):
+    process.log.flush()
+    return Path(process.log.name).read_text(errors="replace")[-limit:]
+
+
 def _wait(check, what, process, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode}: {process.stdout.read()[-2000:]}")
+            raise RuntimeError(f"{what} exited with {process.returncode}: {output_of(process)}")
         try:
             if check():
                 return
@@ -72,7 +95,8 @@ def celery_worker(**extra_env):
 
     broker = extra_env.get("REDIS_URL")
     ping = (lambda: app.control.ping(timeout=0.5)) if not broker else (lambda: _ping_worker(broker))
-    process = subprocess.Popen(  # noqa: S603 - our own worker
+    process = spawn(
+        "celery",
         [
             str(BIN / "celery"),
             "-A",
@@ -87,11 +111,7 @@ def celery_worker(**extra_env):
             "--hostname",
             f"test-{os.getpid()}@%h",
         ],
-        cwd=ROOT,
-        env=environment(**extra_env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        **extra_env,
     )
     try:
         _wait(ping, "Celery worker", process, timeout=60)
@@ -102,6 +122,7 @@ def celery_worker(**extra_env):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+        process.log.close()
 
 
 class RedisServer:
@@ -146,13 +167,8 @@ def run_command(*args, **extra_env):
 def asgi_process(port=None, **extra_env):
     """Like asgi_server, but hands back the process too, so a test can kill it."""
     port = port or free_port()
-    process = subprocess.Popen(  # noqa: S603
-        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "agentauth.asgi:application"],
-        cwd=ROOT,
-        env=environment(**extra_env),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+    process = spawn(
+        "daphne", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "agentauth.asgi:application"], **extra_env
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -162,6 +178,7 @@ def asgi_process(port=None, **extra_env):
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+        process.log.close()
 
 
 def _ping_worker(broker):

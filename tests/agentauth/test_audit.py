@@ -1,13 +1,15 @@
 import io
 import json
+import threading
+import time
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connections, transaction
 from django.test import Client
 
 from agentauth import audit, grants
-from agentauth.models import AuditEvent
+from agentauth.models import AuditEvent, AuditHead
 
 
 def events():
@@ -56,6 +58,7 @@ def test_an_intact_chain_verifies(oauth, cc_agent):
 def test_changing_a_row_breaks_the_chain_at_that_row(oauth, cc_agent):
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    audit.seal()  # what happens right after each commit (the test's transaction never commits)
     victim = AuditEvent.objects.order_by("id")[1]
     AuditEvent.objects.filter(pk=victim.pk).update(outcome="failure")
 
@@ -66,6 +69,7 @@ def test_changing_a_row_breaks_the_chain_at_that_row(oauth, cc_agent):
 @pytest.mark.catalogue("AU-03")
 def test_deleting_a_row_is_detected(oauth, cc_agent):
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    audit.seal()
     middle = AuditEvent.objects.order_by("id")[1]
 
     AuditEvent.objects.filter(pk=middle.pk).delete()
@@ -76,11 +80,54 @@ def test_deleting_a_row_is_detected(oauth, cc_agent):
 
 def test_deleting_the_newest_rows_is_detected(oauth, cc_agent):
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
+    audit.seal()
 
     AuditEvent.objects.filter(pk=AuditEvent.objects.order_by("-id").first().pk).delete()
 
     with pytest.raises(CommandError, match="after the last record"):
         verify()
+
+
+def test_records_are_sealed_into_the_chain_when_their_transaction_commits(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        audit.record("test.first")
+        audit.record("test.second")
+
+    assert not AuditEvent.objects.filter(seq__isnull=True).exists()
+    first, second = AuditEvent.objects.order_by("seq")
+    assert len(callbacks) == 1  # one sealing pass per transaction, not per record
+    assert second.prev_hash == first.hash and second.seq == first.seq + 1
+
+
+@pytest.mark.catalogue("AU-01")
+def test_audited_writers_do_not_wait_for_a_busy_sealer(requires_postgres, transactional_db):
+    holding, release = threading.Event(), threading.Event()
+    AuditHead.objects.get_or_create(pk=1)
+
+    def busy_sealer():
+        try:
+            with transaction.atomic():
+                AuditHead.objects.select_for_update().get(pk=1)
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    sealer = threading.Thread(target=busy_sealer)
+    sealer.start()
+    holding.wait(5)
+    try:
+        started = time.monotonic()
+        audit.record("test.while_busy")  # commits, then tries to seal and finds the head taken
+        waited = time.monotonic() - started
+        assert AuditEvent.objects.get(event="test.while_busy").seq is None
+    finally:
+        release.set()
+        sealer.join()
+
+    assert waited < 5  # a writer blocked on the head would sit here until released
+    assert audit.seal() == 1
+    assert "intact" in verify()
 
 
 def test_a_change_that_rolls_back_leaves_no_record(alice, cc_agent):

@@ -1,4 +1,5 @@
-"""Run the periodic sweeps once, now: expire overdue approvals, re-send stuck work, fold activity.
+"""Run the periodic sweeps once, now: expire overdue approvals, re-send stuck work, fold activity,
+seal the audit log.
 
 Beat runs these on a schedule; operators and fault drills run them on demand after an outage.
 """
@@ -7,7 +8,7 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from agentauth import monitoring
+from agentauth import audit, monitoring
 from approvals import services
 
 
@@ -21,4 +22,7 @@ class Command(BaseCommand):
         expired = services.expire_overdue()
         requeued = services.requeue_stuck(older_than=timedelta(seconds=options["stuck_after"]))
         folded = monitoring.flush()
-        self.stdout.write(f"expired {expired}, re-sent {requeued}, folded {folded} activity row(s)")
+        sealed = audit.seal()
+        self.stdout.write(
+            f"expired {expired}, re-sent {requeued}, folded {folded} activity row(s), sealed {sealed} audit record(s)"
+        )
