@@ -62,21 +62,33 @@ class Rate:
         return self.capacity / self.per_seconds
 
 
+class Bucket:
+    """One token bucket in this process's memory."""
+
+    def __init__(self, rate):
+        self.rate, self.tokens, self.at = rate, float(rate.capacity), time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.rate.capacity, self.tokens + (now - self.at) * self.rate.refill)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True, 0.0
+        return False, (1 - self.tokens) / self.rate.refill
+
+
 class _LocalBuckets:
     def __init__(self):
         self.lock = threading.Lock()
         self.buckets = {}
 
     def take(self, key, rate):
-        now = time.monotonic()
         with self.lock:
-            tokens, at = self.buckets.get(key, (rate.capacity, now))
-            tokens = min(rate.capacity, tokens + (now - at) * rate.refill)
-            if tokens >= 1:
-                self.buckets[key] = (tokens - 1, now)
-                return True, 0.0
-            self.buckets[key] = (tokens, now)
-            return False, (1 - tokens) / rate.refill
+            bucket = self.buckets.get(key)
+            if bucket is None or bucket.rate != rate:
+                bucket = self.buckets[key] = Bucket(rate)
+            return bucket.take()
 
     def clear(self):
         with self.lock:

@@ -404,6 +404,7 @@ AGENTAUTH_RATE_LIMITS = {
         "signin": "10/min",
         "signin_ip": "30/min",
         "device_code": "10/min",
+        "socket": os.getenv("AGENTAUTH_RATE_SOCKET", "60/min"),  # approval-feed connections per person
     },
     "payments:execute": {"agent": "30/min", "person": "60/min"},
 }

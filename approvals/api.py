@@ -28,6 +28,11 @@ from agentauth.tokens import InvalidToken, verify_access_token
 from . import events, services
 from .models import AlreadyDecided, ApprovalRequest
 
+# A long-poll holds while the approval is in one of these, until the status moves on.
+WAITING = {ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED}
+# How often a parked long-poll re-reads the database in case the channel layer dropped a push.
+RECHECK_SECONDS = 2.0
+
 
 def status_url(approval):
     return settings.AGENTAUTH_ISSUER + reverse("approvals:status", args=[approval.pk])
@@ -112,7 +117,7 @@ async def approval_status(request, approval_id):
         wait = min(max(float(request.GET.get("wait", 0)), 0.0), settings.APPROVAL_MAX_WAIT)
     except ValueError:
         return JsonResponse({"error": "invalid_request", "error_description": "wait must be seconds"}, status=400)
-    if wait and approval.effective_status == ApprovalRequest.Status.PENDING:
+    if wait and approval.effective_status in WAITING:
         approval = await _wait_for_change(approval, claims, wait)
     response = JsonResponse(agent_view(approval))
     response["Cache-Control"] = "no-store"
@@ -120,10 +125,11 @@ async def approval_status(request, approval_id):
 
 
 async def _wait_for_change(approval, claims, wait):
-    """Hold until the approval leaves `pending` (or `approved`), its expiry, or `wait` runs out.
+    """Hold until the approval's status changes (pending → decided, approved → executed or
+    failed), it expires, or `wait` runs out.
 
-    A push on the approval's group wakes us at once; the database is re-read at least every
-    second as well, because the channel layer may drop messages.
+    A push on the approval's group wakes us at once; the database is re-read every few seconds
+    as well, because the channel layer may drop messages.
     """
     layer = get_channel_layer()
     channel = await layer.new_channel()
@@ -138,7 +144,7 @@ async def _wait_for_change(approval, claims, wait):
             if approval is None or approval.effective_status != started_as or remaining <= 0:
                 return approval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(layer.receive(channel), timeout=min(remaining, 1.0))
+                await asyncio.wait_for(layer.receive(channel), timeout=min(remaining, RECHECK_SECONDS))
     finally:
         await layer.group_discard(group, channel)
 

@@ -2,13 +2,21 @@
 
 import hashlib
 
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from agentauth import ratelimit
 
 from . import events
 from .models import ApprovalRequest
 
-MAX_FRAME = 4096  # the feed is server → client; nothing a client sends needs more
+# The feed is server → client: a client has nothing to say that needs a big frame or many of them.
+MAX_FRAME = 4096
+CLIENT_MESSAGES = ratelimit.Rate(capacity=5, per_seconds=60)
+
+# Close codes in the private range (4000–4999), mirroring the HTTP statuses they stand for.
+UNAUTHENTICATED, TOO_MANY = 4401, 4429
 
 
 def session_group(session_key):
@@ -33,8 +41,17 @@ class ApprovalConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         session = self.scope.get("session")
         if user is None or not user.is_authenticated or session is None or not session.session_key:
-            await self.close(code=4401)
+            await self.close(code=UNAUTHENTICATED)
             return
+        # Opening sockets in a loop costs the server a group membership and a database read each.
+        try:
+            refused = await sync_to_async(ratelimit.retry_after)([("socket", f"socket:person:{user.pk}")])
+        except ratelimit.RateLimitUnavailable:
+            refused = True
+        if refused:
+            await self.close(code=TOO_MANY)
+            return
+        self.allowance = ratelimit.Bucket(CLIENT_MESSAGES)
         self.groups_joined = (events.person_group(user.pk), session_group(session.session_key))
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
@@ -52,6 +69,10 @@ class ApprovalConsumer(AsyncJsonWebsocketConsumer):
         if bytes_data is not None or text_data is None or len(text_data) > MAX_FRAME:
             await self.close(code=1009 if text_data and len(text_data) > MAX_FRAME else 1003)
             return
+        allowed, _ = self.allowance.take()
+        if not allowed:
+            await self.close(code=1008)  # policy violation: a flood gets no answer per frame
+            return
         await self.send_json({"type": "error", "error": "read_only", "detail": "Decide on the approval page."})
 
     async def approval_event(self, event):
@@ -61,4 +82,4 @@ class ApprovalConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json({key: value for key, value in event.items() if key != "event"} | {"type": event["event"]})
 
     async def session_ended(self, event):
-        await self.close(code=4401)
+        await self.close(code=UNAUTHENTICATED)

@@ -115,6 +115,36 @@ async def test_an_oversized_frame_closes_the_socket(alice):
     assert closed["type"] == "websocket.close" and closed["code"] == 1009
 
 
+@pytest.mark.catalogue("WS-05")
+async def test_a_flood_of_frames_is_cut_off_not_answered(alice):
+    tab, _, _ = await feed(alice)
+
+    for _ in range(50):
+        await tab.send_to(text_data="{}")
+    replies = []
+    while (message := await tab.receive_output(timeout=2))["type"] != "websocket.close":
+        replies.append(message)
+
+    assert len(replies) == 5  # the allowance, then nothing more per frame
+    assert message["code"] == 1008
+
+
+@pytest.mark.catalogue("WS-05")
+async def test_opening_sockets_in_a_loop_is_throttled_per_person(alice, bob, settings):
+    limits = settings.AGENTAUTH_RATE_LIMITS
+    settings.AGENTAUTH_RATE_LIMITS = {**limits, "default": {**limits["default"], "socket": "3/hour"}}
+
+    attempts = [await feed(alice) for _ in range(4)]
+    bob_tab, bob_connected, _ = await feed(bob)
+
+    assert [connected for _, connected, _ in attempts] == [True, True, True, False]
+    assert attempts[-1][2] == 4429
+    assert bob_connected  # one person's loop does not lock out another
+    for tab, connected, _ in [*attempts, (bob_tab, bob_connected, None)]:
+        if connected:
+            await tab.disconnect()
+
+
 @pytest.mark.catalogue("WS-04")
 async def test_signing_out_closes_the_sockets_of_that_session(alice):
     client = Client()

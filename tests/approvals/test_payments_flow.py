@@ -1,6 +1,7 @@
 """The agent's side and the person's side of a payment that needs approval, through HTTP."""
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -257,6 +258,18 @@ def test_long_poll_returns_as_soon_as_the_status_changes(pay_token, alice, djang
     answer = status(pay_token, approval_id, wait=5)
 
     assert answer.json()["status"] == "expired"
+
+
+def test_long_poll_holds_an_approved_action_until_it_has_run(pay_token, person, settings):
+    settings.APPROVAL_MAX_WAIT = 1
+    approval_id = pay(pay_token).json()["approval_id"]
+    decide(person, approval_id, "approve")  # the execution runs after commit, which never comes here
+
+    started = time.monotonic()
+    answer = status(pay_token, approval_id, wait=30)
+
+    # Held until `wait` ran out (capped at 1 s here): an agent is not sent back to poll in a loop.
+    assert answer.json()["status"] == "approved" and time.monotonic() - started >= 0.9
 
 
 def test_wait_must_be_a_number(pay_token):
