@@ -395,6 +395,9 @@ AGENTAUTH_SERVICE_NAME = os.getenv("AGENTAUTH_SERVICE_NAME", "AgentAuth")
 # Token buckets (see agentauth/ratelimit.py): per agent and per person on the API, the tightest
 # rate among the scopes a call needs; on the token endpoint per agent and per client IP; sign-in
 # and device-code entry per username / person and per IP.
+# Requests with more header bytes or lines than this get 431 (WebSocket handshakes: refused).
+AGENTAUTH_MAX_HEADER_BYTES = env_int("AGENTAUTH_MAX_HEADER_BYTES", 32 * 1024)
+AGENTAUTH_MAX_HEADER_COUNT = env_int("AGENTAUTH_MAX_HEADER_COUNT", 100)
 AGENTAUTH_RATE_LIMITS = {
     "default": {
         "agent": os.getenv("AGENTAUTH_RATE_AGENT", "600/min"),

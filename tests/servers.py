@@ -164,12 +164,17 @@ def run_command(*args, **extra_env):
 
 
 @contextmanager
-def asgi_process(port=None, **extra_env):
-    """Like asgi_server, but hands back the process too, so a test can kill it."""
+def asgi_process(port=None, server="daphne", **extra_env):
+    """Like asgi_server, but hands back the process too, so a test can kill it.
+
+    `server` is "daphne" (what `make run` serves with) or "uvicorn" (the Procfile's).
+    """
     port = port or free_port()
-    process = spawn(
-        "daphne", [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "agentauth.asgi:application"], **extra_env
-    )
+    commands = {
+        "daphne": [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "agentauth.asgi:application"],
+        "uvicorn": [str(BIN / "uvicorn"), "agentauth.asgi:application", "--port", str(port), "--lifespan", "off"],
+    }
+    process = spawn(server, commands[server], **extra_env)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code == 200, "ASGI server", process)
