@@ -131,7 +131,17 @@ if REDIS_URL:
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # redis-py's 5 s socket timeout equals channels_redis' blocking read: give it room.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
+            # Its asyncio pool holds 100 connections and raises beyond that: thousands of sockets
+            # closing at once (a deploy) each discard their groups and would exceed it.
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 10,
+                        "max_connections": env_int("AGENTAUTH_LAYER_CONNECTIONS", 1000),
+                    }
+                ]
+            },
         }
     }
     CACHES = {

@@ -1,15 +1,13 @@
 """JWT access tokens (RFC 9068): issued by the token endpoint, verified offline by any API."""
 
-import json
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+import jwt
 from django.conf import settings
 from django.utils import timezone
-from jwcrypto import jwt
-from jwcrypto.common import JWException, JWKeyNotFound
 from oauth2_provider.models import set_token_value
 from oauthlib.oauth2.rfc6749 import errors
 
@@ -20,8 +18,9 @@ TOKEN_TYPE = "at+jwt"
 ALGORITHM = "ES256"
 # A real access token is well under 2 KB; anything far larger is refused before parsing.
 MAX_TOKEN_LENGTH = 8192
-# jwcrypto allows 60 s of clock skew on exp; iat gets the same.
+# Clock skew allowed between us and the APIs verifying our tokens, on exp and iat.
 CLOCK_SKEW_SECONDS = 60
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti", "client_id", "scope"]
 
 
 class InvalidToken(Exception):
@@ -83,10 +82,8 @@ def _claims(*, subject, client_id, audience, scopes, lifetime):
 
 
 def _sign(claims):
-    kid, key = keys.signing_key()
-    token = jwt.JWT(header={"alg": ALGORITHM, "typ": TOKEN_TYPE, "kid": kid}, claims=claims)
-    token.make_signed_token(key)
-    return token.serialize()
+    kid, key = keys.token_signer()
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE, "kid": kid})
 
 
 def generate_access_token(request):
@@ -146,20 +143,43 @@ def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
 
 
 def _verified(raw, audience):
-    """Parse and verify in one pass against the published keys; an unknown kid reloads them once."""
-    check = {"iss": settings.AGENTAUTH_ISSUER, "aud": audience, "exp": None}
+    """Check signature, registered claims and header; return the claims.
 
-    def parse(keyset):
-        return jwt.JWT(jwt=raw, key=keyset, algs=[ALGORITHM], expected_type="JWS", check_claims=check)
+    Nearly every token is signed with the current key, so that is tried first and the token is
+    parsed once; only a token from a retired (or unknown) key pays for a second parse.
+    """
+    current, _ = keys.token_signer()
+    try:
+        kid, decoded = current, _decode(raw, current, audience)
+    except jwt.InvalidSignatureError:
+        kid = jwt.get_unverified_header(raw).get("kid")
+        if kid == current:
+            raise
+        decoded = _decode(raw, kid, audience)
+    header = decoded["header"]
+    if header.get("kid") != kid:
+        raise InvalidToken("kid does not name the key that signed the token")
+    if header.get("typ") != TOKEN_TYPE:
+        raise InvalidToken("not an access token")
+    for forbidden in ("jku", "x5u", "jwk", "x5c", "crit"):
+        if forbidden in header:
+            raise InvalidToken(f"header parameter {forbidden} is not accepted")
+    return decoded["payload"]
 
-    try:
-        return parse(keys.verification_keys())
-    except JWKeyNotFound:
-        pass
-    try:
-        return parse(keys.verification_keys(reload=True))
-    except JWKeyNotFound:
-        raise InvalidToken("unknown signing key") from None
+
+def _decode(raw, kid, audience):
+    key = keys.verifying_key(kid)
+    if key is None:
+        raise InvalidToken("unknown signing key")
+    return jwt.decode_complete(
+        raw,
+        key,
+        algorithms=[ALGORITHM],
+        audience=audience,
+        issuer=settings.AGENTAUTH_ISSUER,
+        leeway=CLOCK_SKEW_SECONDS,
+        options={"require": REQUIRED_CLAIMS},
+    )
 
 
 def verify_access_token(raw, audience=None):
@@ -171,17 +191,8 @@ def verify_access_token(raw, audience=None):
     if not raw or len(raw) > MAX_TOKEN_LENGTH or raw.count(".") != 2:
         raise InvalidToken("malformed token")
     try:
-        token = _verified(raw, audience or settings.AGENTAUTH_API_AUDIENCE)
-        header = token.token.jose_header
-        if header.get("typ") != TOKEN_TYPE:
-            raise InvalidToken("not an access token")
-        for forbidden in ("jku", "x5u", "jwk", "x5c", "crit"):
-            if forbidden in header:
-                raise InvalidToken(f"header parameter {forbidden} is not accepted")
-        claims = json.loads(token.claims)
-    except InvalidToken:
-        raise
-    except (JWException, ValueError, TypeError, KeyError) as error:
+        claims = _verified(raw, audience or settings.AGENTAUTH_API_AUDIENCE)
+    except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidToken(str(error)) from None
     if not all(isinstance(claims.get(name), str) for name in ("sub", "client_id", "jti", "scope")):
         raise InvalidToken("required claims missing")

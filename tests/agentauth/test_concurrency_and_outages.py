@@ -1,11 +1,13 @@
 """Races on real PostgreSQL row locks and outages of real Redis."""
 
 import threading
+import time
 from urllib.parse import urlencode
 
 import pytest
 import requests
 from django.core.cache import cache
+from django.db import connections
 
 from agentauth import revocation
 from agentauth.models import Revocation
@@ -148,3 +150,37 @@ def test_when_neither_redis_nor_the_database_can_answer_the_api_fails_closed(oau
 
     assert response.status_code == 503
     assert response.json()["error"] == "temporarily_unavailable"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cold_key_cache_never_shows_a_half_loaded_key_set(oauth, cc_agent, monkeypatch):
+    from agentauth import keys, tokens
+
+    token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
+    keys.clear_cache()
+    published = keys.published_keys
+
+    def slowly_published():
+        time.sleep(0.2)  # widen the window in which a reload is half done
+        return published()
+
+    monkeypatch.setattr(keys, "published_keys", slowly_published)
+    outcomes = []
+
+    def verify(arrives_after):
+        time.sleep(arrives_after)  # some arrive while the first load runs, some just after it
+        try:
+            tokens.verify_access_token(token)
+            outcomes.append("ok")
+        except tokens.InvalidToken as error:
+            outcomes.append(str(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=verify, args=(0.05 * n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert outcomes == ["ok"] * 8
