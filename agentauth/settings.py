@@ -419,7 +419,10 @@ AGENTAUTH_RATE_LIMITS = {
         "device_code": "10/min",
         "socket": os.getenv("AGENTAUTH_RATE_SOCKET", "60/min"),  # approval-feed connections per person
     },
-    "payments:execute": {"agent": "30/min", "person": "60/min"},
+    "payments:execute": {
+        "agent": os.getenv("AGENTAUTH_RATE_PAYMENTS_AGENT", "30/min"),
+        "person": os.getenv("AGENTAUTH_RATE_PAYMENTS_PERSON", "60/min"),
+    },
 }
 # High-severity alerts suspend the agent at once.
 AGENTAUTH_AUTO_SUSPEND = env_bool("AGENTAUTH_AUTO_SUSPEND", True)
