@@ -95,7 +95,8 @@ def record(
     context = _request.get() or {}
     if actor_type is None:
         actor_type = AuditEvent.Actor.PERSON if actor else AuditEvent.Actor.SYSTEM
-    with transaction.atomic():
+    # No savepoint: a failed insert fails the change it describes (it must not commit unaudited).
+    with transaction.atomic(savepoint=False):
         entry = AuditEvent.objects.create(
             at=timezone.now(),
             event=event,

@@ -22,8 +22,10 @@ def effective_scopes(user, agent, requested, grant=None):
     return sorted(scopes.grantable_by(user, allowed))
 
 
-def standing_grant(user, agent):
-    return Grant.objects.active().filter(user=user, agent=agent).first()
+def standing_grant(user, agent, *, lock=False):
+    """The person's active grant to the agent; `lock` holds it until the transaction ends."""
+    grants = Grant.objects.active().filter(user=user, agent=agent)
+    return (grants.select_for_update() if lock else grants).first()
 
 
 def _record(grant, before, via):

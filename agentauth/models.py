@@ -166,7 +166,11 @@ class Agent(AbstractApplication):
             raise ValidationError(errors)
 
     def scope_names(self):
-        """The scopes this agent may ever ask for (None: the whole catalogue)."""
+        """The scopes this agent may ever ask for (None: the whole catalogue).
+
+        Read once per instance into Django's prefetch cache (which changing the scopes clears):
+        one token request asks several times."""
+        models.prefetch_related_objects([self], "allowed_scopes")
         names = [scope.name for scope in self.allowed_scopes.all()]
         return names or None
 

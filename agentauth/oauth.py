@@ -37,6 +37,7 @@ class AgentServer(Server):
 
 
 SLOW_DOWN_STEP = 5  # seconds added to the interval on each slow_down (RFC 8628 §3.5)
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class AgentValidator(OAuth2Validator):
@@ -73,10 +74,10 @@ class AgentValidator(OAuth2Validator):
         return []
 
     def _owner_grant(self, request):
-        """The owner's standing grant, read once per token request (three checks need it)."""
+        """The owner's standing grant, read and locked once per token request (four checks need it)."""
         if not hasattr(request, "owner_grant"):
             owner = request.client.user
-            request.owner_grant = grants.standing_grant(owner, request.client) if owner is not None else None
+            request.owner_grant = grants.standing_grant(owner, request.client, lock=True) if owner else None
         return request.owner_grant
 
     def validate_scopes(self, client_id, names, client, request, *args, **kwargs):
@@ -189,7 +190,10 @@ class AgentValidator(OAuth2Validator):
         if acting_user is not None:
             # Lock the grant: a revocation that commits first is seen here; one that commits
             # later waits, then finds and revokes this token.
-            grant = Grant.objects.select_for_update().filter(user=acting_user, agent=request.client).first()
+            if hasattr(request, "owner_grant"):
+                grant = request.owner_grant  # client credentials: already locked when first read
+            else:
+                grant = Grant.objects.select_for_update().filter(user=acting_user, agent=request.client).first()
             if grant is None or not grant.is_active or not set(token["scope"].split()) <= set(grant.scopes):
                 raise errors.InvalidGrantError(description="Consent was withdrawn.", request=request)
         return super()._save_bearer_token(token, request, *args, **kwargs)
@@ -206,5 +210,8 @@ class AgentValidator(OAuth2Validator):
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),
         )
-        Agent.objects.filter(pk=request.client.pk).update(last_used_at=timezone.now())
+        # A minute is precision enough for "last used", and saves a write to a hot row per token.
+        last_used = request.client.last_used_at
+        if last_used is None or timezone.now() - last_used > LAST_USED_PRECISION:
+            Agent.objects.filter(pk=request.client.pk).update(last_used_at=timezone.now())
         return access_token
