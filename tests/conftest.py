@@ -255,6 +255,9 @@ def _close_database_pools(django_db_setup, django_db_blocker):
     yield
     from django.db import connections
 
+    from agentauth import audit
+
+    audit.sealer.wait_idle(10)  # its thread may still be sealing the last test's records
     for connection in connections.all():
         if hasattr(connection, "close_pool"):
             connection.close_pool()

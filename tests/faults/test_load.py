@@ -6,6 +6,7 @@ processes, a Celery worker, Redis and PostgreSQL: the production shape.
 
 import asyncio
 import json
+import logging
 import os
 import random
 import time
@@ -25,6 +26,7 @@ from ..factories import UserFactory
 from ..servers import asgi_server, celery_worker, run_command
 from .test_faults import session_for
 
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request would bury the report
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(os.getenv("STRESS") != "1", reason="load test: run `make stress` (STRESS=1)"),

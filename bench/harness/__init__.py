@@ -1,0 +1,1 @@
+"""Building blocks of the suite: time budget, processes, services, load generation, reporting."""

@@ -1,0 +1,1 @@
+"""Scripts that run inside AgentAuth's own Django process (product venv, bench database and Redis)."""

@@ -1,0 +1,76 @@
+"""Scenario 1: the token endpoint, client credentials, 32 clients at once.
+
+AgentAuth (production shape) against stock DOT (PBKDF2-hashed secrets, opaque tokens), DOT with
+Django's MD5 hasher first, and Authlib's Django integration; the baselines under gunicorn with
+2 sync workers. AgentAuth is measured under both gunicorn and uvicorn (the server choice).
+"""
+
+from ..harness import report
+from ..harness.measure import compare
+
+SCENARIO = "1 token endpoint"
+UNIT = "tokens/s"
+P99_LIMIT_MS = 60
+TARGETS = {"dot-stock": 100, "dot-fast": 1.5, "authlib": 1.2}  # at least this many times the baseline
+
+
+def run(prepared, budget):
+    production = prepared.agentauth()
+    other = prepared.agentauth("uvicorn" if production.server == "gunicorn" else "gunicorn")
+    entries = {
+        "dot-stock": prepared.dot(),
+        "dot-fast": prepared.dot(fast_hasher=True),
+        "authlib": prepared.authlib(),
+        "agentauth": production,
+        "agentauth-other": other,
+    }
+
+    def entry(key):
+        system = entries[key]
+        return key, system, lambda base: system.token_requests()
+
+    # Stock DOT alone and in one run: its queue of 1.5M-round PBKDF2 checks would keep the CPU busy
+    # long after each round and tax whichever system came next.
+    loads, failures = compare([entry("dot-stock")], prepared, budget, "token", rounds=1)
+    prepared.servers.stop(entries["dot-stock"])  # drops that queue
+    more_loads, more_failures = compare(
+        [entry(key) for key in entries if key != "dot-stock"], prepared, budget, "token"
+    )
+    loads, failures = loads | more_loads, failures | more_failures
+    notes = [f"Tokens, {entries[key].label}: {loads[key].describe()}." for key in entries if key in loads]
+    notes += [f"Tokens, {entries[key].label}: not measured: {why}" for key, why in failures.items()]
+
+    aa = loads.get("agentauth")
+    if aa is None:
+        return {"rows": [report.failed_row(SCENARIO, "throughput", "AgentAuth did not run")], "notes": notes}
+    rows = []
+    for key, at_least in TARGETS.items():
+        name = entries[key].label.split(" (")[0]
+        if key in loads:
+            rows.append(
+                report.ratio_row(
+                    SCENARIO,
+                    f"throughput vs {name}",
+                    aa.ok_per_second,
+                    UNIT,
+                    entries[key].label,
+                    loads[key].ok_per_second,
+                    at_least=at_least,
+                )
+            )
+        else:
+            rows.append(report.failed_row(SCENARIO, f"throughput vs {name}", "baseline did not run"))
+    rows.append(report.limit_row(SCENARIO, "p99 latency, 32 clients", aa.p99_ms, "ms", at_most=P99_LIMIT_MS))
+    rows.append(report.row(SCENARIO, "failed requests under load", aa.errors, "", "0", met=aa.errors == 0))
+    if "agentauth-other" in loads:
+        rows.append(
+            report.ratio_row(
+                SCENARIO,
+                f"{other.server} vs {production.server} (server choice)",
+                loads["agentauth-other"].ok_per_second,
+                UNIT,
+                production.label,
+                aa.ok_per_second,
+            )
+        )
+    return {"rows": rows, "notes": notes}
