@@ -140,7 +140,11 @@ if REDIS_URL:
                         "socket_timeout": 10,
                         "max_connections": env_int("AGENTAUTH_LAYER_CONNECTIONS", 1000),
                     }
-                ]
+                ],
+                # Every socket and long-poll of a process shares one inbox list in Redis; a busy
+                # process drains it late, and past `capacity` a push is dropped (the default, 100,
+                # dropped pushes at 200 agents on two cores).
+                "capacity": env_int("AGENTAUTH_LAYER_CAPACITY", 5000),
             },
         }
     }

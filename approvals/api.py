@@ -31,7 +31,7 @@ from .models import AlreadyDecided, ApprovalRequest
 # A long-poll holds while the approval is in one of these, until the status moves on.
 WAITING = {ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED}
 # How often a parked long-poll re-reads the database in case the channel layer dropped a push.
-RECHECK_SECONDS = 2.0
+RECHECK_SECONDS = 5.0
 
 
 def status_url(approval):
