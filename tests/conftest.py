@@ -239,6 +239,12 @@ def pay_token(client, payer):
     return response.json()["access_token"]
 
 
+def with_rate(settings, kind, rate):
+    """Override one default rate limit (e.g. "signin") for this test."""
+    limits = settings.AGENTAUTH_RATE_LIMITS
+    settings.AGENTAUTH_RATE_LIMITS = {**limits, "default": {**limits["default"], kind: rate}}
+
+
 @pytest.fixture(autouse=True)
 def _eager_celery(settings):
     """Tasks run inline unless a test starts a real worker (tests/approvals/test_worker.py)."""

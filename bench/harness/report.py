@@ -38,6 +38,18 @@ def ratio_row(scenario, metric, value, unit, baseline, baseline_value, *, at_lea
     )
 
 
+def server_choice_row(scenario, unit, loads, production, other):
+    """The same AgentAuth under the other server, as a ratio of the production shape's throughput."""
+    return ratio_row(
+        scenario,
+        f"{other.server} vs {production.server} (server choice)",
+        loads["agentauth-other"].ok_per_second,
+        unit,
+        production.label,
+        loads["agentauth"].ok_per_second,
+    )
+
+
 def limit_row(scenario, metric, value, unit, *, at_most):
     return row(scenario, metric, value, unit, f"≤ {at_most:g} {unit}", met=value <= at_most)
 

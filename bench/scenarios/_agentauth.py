@@ -131,16 +131,15 @@ def flush_redis():
 
 def manage(*args, timeout=120):
     """A manage.py command in a child with the bench environment; raises with its output on failure."""
-    done = subprocess.run(  # noqa: S603 - our own command
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=environment(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
+    return _child([sys.executable, "manage.py", *args], timeout, f"manage.py {' '.join(args)}")
+
+
+def _child(argv, timeout, what):
+    done = subprocess.run(  # noqa: S603 - our own commands and modules
+        argv, cwd=ROOT, env=environment(), capture_output=True, text=True, timeout=timeout
     )
     if done.returncode:
-        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
+        raise RuntimeError(f"{what} failed:\n{done.stdout[-2000:]}{done.stderr[-3000:]}")
     return done.stdout
 
 
@@ -149,16 +148,11 @@ def seed(spec, timeout=120):
     with tempfile.TemporaryDirectory(prefix="bench-seed-") as scratch:
         spec_path, out_path = Path(scratch) / "spec.json", Path(scratch) / "out.json"
         spec_path.write_text(json.dumps(spec))
-        done = subprocess.run(  # noqa: S603 - our own module
+        _child(
             [sys.executable, "-m", "bench.scenarios._agentauth", "seed", str(spec_path), str(out_path)],
-            cwd=ROOT,
-            env=environment(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            timeout,
+            "seeding",
         )
-        if done.returncode:
-            raise RuntimeError(f"seeding failed:\n{done.stderr[-3000:]}")
         return json.loads(out_path.read_text())
 
 

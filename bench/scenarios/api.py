@@ -70,16 +70,7 @@ def run(prepared, budget):
         )
         rows.append(report.row(SCENARIO, "failed requests under load", aa.errors, "", "0", met=aa.errors == 0))
     if aa and "agentauth-other" in loads:
-        rows.append(
-            report.ratio_row(
-                SCENARIO,
-                f"{other.server} vs {production.server} (server choice)",
-                loads["agentauth-other"].ok_per_second,
-                UNIT,
-                production.label,
-                aa.ok_per_second,
-            )
-        )
+        rows.append(report.server_choice_row(SCENARIO, UNIT, loads, production, other))
     micro_rows, micro_notes = auth_step(prepared, budget)
     return {"rows": rows + micro_rows, "notes": notes + micro_notes}
 

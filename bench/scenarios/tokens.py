@@ -63,14 +63,5 @@ def run(prepared, budget):
     rows.append(report.limit_row(SCENARIO, "p99 latency, 32 clients", aa.p99_ms, "ms", at_most=P99_LIMIT_MS))
     rows.append(report.row(SCENARIO, "failed requests under load", aa.errors, "", "0", met=aa.errors == 0))
     if "agentauth-other" in loads:
-        rows.append(
-            report.ratio_row(
-                SCENARIO,
-                f"{other.server} vs {production.server} (server choice)",
-                loads["agentauth-other"].ok_per_second,
-                UNIT,
-                production.label,
-                aa.ok_per_second,
-            )
-        )
+        rows.append(report.server_choice_row(SCENARIO, UNIT, loads, production, other))
     return {"rows": rows, "notes": notes}

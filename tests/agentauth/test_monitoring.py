@@ -8,6 +8,8 @@ from django.utils import timezone
 from agentauth import grants, monitoring
 from agentauth.models import ActivityMinute, Agent, Alert, PersonSettings, ScopeUse
 
+from ..conftest import with_rate
+
 
 def bearer(token):
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
@@ -153,8 +155,7 @@ def test_user_code_guessing_is_throttled(alice, settings):
 def slow_refill(settings, kind):
     """The same burst of 10, refilled per hour: on a loaded machine twelve sign-ins (PBKDF2 each)
     can take long enough for a per-minute bucket to refill, and the test would measure the CPU."""
-    limits = settings.AGENTAUTH_RATE_LIMITS
-    settings.AGENTAUTH_RATE_LIMITS = {**limits, "default": {**limits["default"], kind: "10/hour"}}
+    with_rate(settings, kind, "10/hour")
 
 
 @pytest.mark.catalogue("FT-01")

@@ -10,6 +10,8 @@ from django.test import Client
 from agentauth.asgi import application
 from approvals import services
 
+from ..conftest import with_rate
+
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 ORIGIN = (b"origin", b"http://localhost")
@@ -131,8 +133,7 @@ async def test_a_flood_of_frames_is_cut_off_not_answered(alice):
 
 @pytest.mark.catalogue("WS-05")
 async def test_opening_sockets_in_a_loop_is_throttled_per_person(alice, bob, settings):
-    limits = settings.AGENTAUTH_RATE_LIMITS
-    settings.AGENTAUTH_RATE_LIMITS = {**limits, "default": {**limits["default"], "socket": "3/hour"}}
+    with_rate(settings, "socket", "3/hour")
 
     attempts = [await feed(alice) for _ in range(4)]
     bob_tab, bob_connected, _ = await feed(bob)
