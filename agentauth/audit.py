@@ -19,6 +19,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 
 from django.db import connection, connections, transaction
 from django.db.models.signals import post_save
@@ -123,7 +124,14 @@ def _seal_after_commit():
 
 
 class Sealer:
-    """A daemon thread per process that seals whenever a commit wakes it (wakes coalesce)."""
+    """A daemon thread per process that seals shortly after a commit wakes it.
+
+    It waits COALESCE_SECONDS first, so that the commits of a busy moment share one sealing
+    transaction (six statements) instead of each paying for its own: under load, sealing one
+    record per commit cost more CPU than issuing the token it described.
+    """
+
+    COALESCE_SECONDS = 0.2
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -148,6 +156,7 @@ class Sealer:
     def _run(self):
         while True:
             self._pending.wait()
+            time.sleep(self.COALESCE_SECONDS)
             self._pending.clear()
             try:
                 seal(wait=False)
@@ -180,11 +189,24 @@ def seal(*, wait=True, batch=2000):
                 entry.seq, entry.prev_hash = head.last_seq, head.last_hash
                 entry.hash = head.last_hash = _digest(entry.prev_hash, _chained_fields(entry))
             if entries:
-                AuditEvent.objects.bulk_update(entries, ["seq", "prev_hash", "hash"], batch_size=500)
+                _write_links(entries)
                 head.save(update_fields=["last_seq", "last_hash"])
         sealed += len(entries)
         if len(entries) < batch:
             return sealed
+
+
+def _write_links(entries):
+    """One UPDATE for the batch. (bulk_update builds a CASE per row and field: it cost more
+    CPU than everything else in sealing.)"""
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(entries))  # placeholders only: the values are parameters
+    sql = f"UPDATE {table} SET seq = v.column2, prev_hash = v.column3, hash = v.column4 FROM (VALUES {rows}) AS v"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"{sql} WHERE {table}.id = v.column1",
+            [value for entry in entries for value in (entry.pk, entry.seq, entry.prev_hash, entry.hash)],
+        )
 
 
 def _lock_head(wait):

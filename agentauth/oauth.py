@@ -8,6 +8,7 @@ row locks taken here hold until the tokens are saved.
 import hashlib
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2 import Server
@@ -42,6 +43,11 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 class AgentValidator(OAuth2Validator):
     # --- who is calling --------------------------------------------------------------------------
+
+    def _load_application(self, client_id, request):
+        if not request.client and isinstance(client_id, str) and "\x00" not in client_id:
+            request.client = Agent.objects.for_token_request().filter(client_id=client_id).first()
+        return super()._load_application(client_id, request)  # checks and reuses it, or looks further
 
     def authenticate_client(self, request, *args, **kwargs):
         authenticated = super().authenticate_client(request, *args, **kwargs)
@@ -185,18 +191,27 @@ class AgentValidator(OAuth2Validator):
 
     # --- saving tokens -----------------------------------------------------------------------
 
-    def _save_bearer_token(self, token, request, *args, **kwargs):
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        self._check_consent_covers(token, request)  # before any write, so a refusal can be audited
+        if request.grant_type == CLIENT_CREDENTIALS:
+            # Two inserts (token, audit record) inside the token endpoint's own transaction, and
+            # nothing to undo on their own: DOT's savepoint would be two more round trips.
+            with transaction.atomic(savepoint=False):
+                return self._save_bearer_token(token, request, *args, **kwargs)
+        return super().save_bearer_token(token, request, *args, **kwargs)
+
+    def _check_consent_covers(self, token, request):
         acting_user = request.user or getattr(request, "acting_user", None)
-        if acting_user is not None:
-            # Lock the grant: a revocation that commits first is seen here; one that commits
-            # later waits, then finds and revokes this token.
-            if hasattr(request, "owner_grant"):
-                grant = request.owner_grant  # client credentials: already locked when first read
-            else:
-                grant = Grant.objects.select_for_update().filter(user=acting_user, agent=request.client).first()
-            if grant is None or not grant.is_active or not set(token["scope"].split()) <= set(grant.scopes):
-                raise errors.InvalidGrantError(description="Consent was withdrawn.", request=request)
-        return super()._save_bearer_token(token, request, *args, **kwargs)
+        if acting_user is None:
+            return
+        # Lock the grant: a revocation that commits first is seen here; one that commits later
+        # waits, then finds and revokes this token.
+        if hasattr(request, "owner_grant"):
+            grant = request.owner_grant  # client credentials: already locked when first read
+        else:
+            grant = Grant.objects.select_for_update().filter(user=acting_user, agent=request.client).first()
+        if grant is None or not grant.is_active or not set(token.get("scope", "").split()) <= set(grant.scopes):
+            raise errors.InvalidGrantError(description="Consent was withdrawn.", request=request)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = tokens.store(

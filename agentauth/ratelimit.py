@@ -18,26 +18,25 @@ log = logging.getLogger(__name__)
 _RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour)$")
 _SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
-# KEYS[1] bucket; ARGV: capacity, refill per second, now, cost. Returns {allowed, retry_after_ms}.
+# KEYS: the buckets, spent in turn; ARGV: now, then capacity and refill per second for each key.
+# Returns {0, 0} when every bucket allowed the call, else {index of the first empty one, ms to
+# wait}; the buckets before it stay spent, exactly as checking them one by one would leave them.
 _LUA = """
-local bucket = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local capacity = tonumber(ARGV[1])
-local rate = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local tokens = tonumber(bucket[1]) or capacity
-local at = tonumber(bucket[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
-local allowed = 0
-local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-else
-  wait = math.ceil((1 - tokens) / rate * 1000)
+local now = tonumber(ARGV[1])
+for i, key in ipairs(KEYS) do
+  local capacity = tonumber(ARGV[2 * i])
+  local rate = tonumber(ARGV[2 * i + 1])
+  local bucket = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(bucket[1]) or capacity
+  local at = tonumber(bucket[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+  local allowed = tokens >= 1
+  if allowed then tokens = tokens - 1 end
+  redis.call('HSET', key, 'tokens', tokens, 'at', now)
+  redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) + 1000)
+  if not allowed then return {i, math.ceil((1 - tokens) / rate * 1000)} end
 end
-redis.call('HSET', KEYS[1], 'tokens', tokens, 'at', now)
-redis.call('PEXPIRE', KEYS[1], math.ceil(capacity / rate * 1000) + 1000)
-return {allowed, wait}
+return {0, 0}
 """
 
 
@@ -108,29 +107,35 @@ def _client():
 
 def take(key, rate):
     """Spend one token from bucket `key`; returns (allowed, seconds to wait before retrying)."""
-    if isinstance(rate, str):
-        rate = Rate.parse(rate)
-    if not settings.REDIS_URL:
-        return _local.take(key, rate)
-    _, script = _client()
-    try:
-        allowed, wait_ms = script(keys=[f"agentauth:bucket:{key}"], args=[rate.capacity, rate.refill, time.time(), 1])
-    except redis.RedisError:
-        log.warning("rate limiter: Redis unreachable, enforcing %s per process", rate)
-        return _local.take(key, rate)
-    return bool(allowed), wait_ms / 1000
+    wait = _spend([(key, Rate.parse(rate) if isinstance(rate, str) else rate)])
+    return wait is None, wait or 0.0
 
 
 def retry_after(buckets, scopes=()):
-    """Spend one token from each (kind, key) bucket in turn; return the whole seconds to wait for
-    the first that is empty, or None when every one allowed the call."""
-    for kind, key in buckets:
-        rate = limit_for(kind, scopes)
-        if rate is None:
-            continue
-        allowed, wait = take(key, rate)
+    """Spend one token from each (kind, key) bucket in turn, in one Redis round trip; return the
+    whole seconds to wait for the first that is empty, or None when every one allowed the call."""
+    limited = [(key, rate) for kind, key in buckets if (rate := limit_for(kind, scopes)) is not None]
+    wait = _spend(limited) if limited else None
+    return None if wait is None else max(1, round(wait))
+
+
+def _spend(limited):
+    """Seconds to wait for the first empty bucket of `limited` ((key, Rate) pairs), or None."""
+    if settings.REDIS_URL:
+        _, script = _client()
+        args = [time.time()]
+        for _, rate in limited:
+            args += [rate.capacity, rate.refill]
+        try:
+            empty, wait_ms = script(keys=[f"agentauth:bucket:{key}" for key, _ in limited], args=args)
+        except redis.RedisError:
+            log.warning("rate limiter: Redis unreachable, enforcing the limits per process")
+        else:
+            return wait_ms / 1000 if empty else None
+    for key, rate in limited:
+        allowed, wait = _local.take(key, rate)
         if not allowed:
-            return max(1, round(wait))
+            return wait
     return None
 
 
