@@ -77,13 +77,14 @@ async def agent_loop(index, bases, credentials, deadline, counts, seen):
                     break
 
 
-async def person_loop(session, base, ready, done, decided):
+async def person_loop(session, base, ready, done, decided, reconnects):
     """A person with the approvals feed open, deciding each request as it arrives (several at once,
-    as with several tabs: the person is not what this test measures)."""
+    as with several tabs: the person is not what this test measures). Like the portal's live.js:
+    no client pings, and a closed feed is opened again, which resends every pending approval."""
     cookies = {"sessionid": session.cookies["sessionid"], "csrftoken": session.cookies["csrftoken"]}
     headers = {"Cookie": "; ".join(f"{key}={value}" for key, value in cookies.items()), "Origin": base}
     url = base.replace("http", "ws") + "/ws/approvals/"
-    deciding = set()
+    deciding, decided_ids = set(), set()
 
     async def decide(http, approval_id):
         decision = "approve" if random.random() < 0.7 else "deny"
@@ -91,22 +92,38 @@ async def person_loop(session, base, ready, done, decided):
         decided[answer.status_code] = decided.get(answer.status_code, 0) + 1
 
     async def listen(feed, http):
-        async for raw in feed:
-            message = json.loads(raw)
-            if message["type"] == "approval.created":
-                PUSHED.add(message["approval"]["id"])
-                task = asyncio.create_task(decide(http, message["approval"]["id"]))
-                deciding.add(task)
-                task.add_done_callback(deciding.discard)
+        try:
+            async for raw in feed:
+                message = json.loads(raw)
+                if message["type"] == "approval.created" and message["approval"]["id"] not in decided_ids:
+                    PUSHED.add(message["approval"]["id"])
+                    decided_ids.add(message["approval"]["id"])
+                    task = asyncio.create_task(decide(http, message["approval"]["id"]))
+                    deciding.add(task)
+                    task.add_done_callback(deciding.discard)
+        except websockets.ConnectionClosed as closed:
+            print("feed closed:", closed)
 
-    async with (
-        websockets.connect(url, additional_headers=headers, open_timeout=30) as feed,
-        httpx.AsyncClient(cookies=cookies, headers={"X-CSRFToken": cookies["csrftoken"]}, timeout=40) as http,
-    ):
-        ready.release()
-        listener = asyncio.create_task(listen(feed, http))
-        await done.wait()
-        listener.cancel()
+    async with httpx.AsyncClient(cookies=cookies, headers={"X-CSRFToken": cookies["csrftoken"]}, timeout=40) as http:
+        first = True
+        while not done.is_set():
+            try:
+                async with websockets.connect(
+                    url, additional_headers=headers, open_timeout=30, ping_interval=None
+                ) as feed:
+                    if first:
+                        ready.release()
+                        first = False
+                    listener = asyncio.create_task(listen(feed, http))
+                    finished = asyncio.create_task(done.wait())
+                    await asyncio.wait([listener, finished], return_when=asyncio.FIRST_COMPLETED)
+                    listener.cancel()
+                    finished.cancel()
+            except (TimeoutError, OSError, websockets.WebSocketException) as error:
+                print("feed closed:", repr(error)[:200])
+            if not done.is_set():
+                reconnects.append(time.monotonic())
+                await asyncio.sleep(0.5)
         await asyncio.gather(*deciding)
 
 
@@ -127,7 +144,7 @@ def test_agents_and_persons_under_load_lose_and_duplicate_nothing(redis_url, req
         )
         credentials.append((agent.client_id, secret))
     limits = {"AGENTAUTH_RATE_TOKEN": "100000/min", "AGENTAUTH_RATE_TOKEN_IP": "100000/min"}
-    counts, seen, decided = {}, {}, {}
+    counts, seen, decided, reconnects = {}, {}, {}, []
     with asgi_server(**limits) as first, asgi_server(**limits) as second, celery_worker():
         bases = [first, second]
         # Persons watch the process the agents of the other half use: every push crosses Redis.
@@ -136,7 +153,7 @@ def test_agents_and_persons_under_load_lose_and_duplicate_nothing(redis_url, req
         async def everyone():
             done, ready = asyncio.Event(), asyncio.Semaphore(0)
             persons = [
-                asyncio.create_task(person_loop(session, bases[(index + 1) % 2], ready, done, decided))
+                asyncio.create_task(person_loop(session, bases[(index + 1) % 2], ready, done, decided, reconnects))
                 for index, session in enumerate(sessions)
             ]
             for _ in persons:  # every person is watching before the first agent asks
@@ -170,6 +187,7 @@ def test_agents_and_persons_under_load_lose_and_duplicate_nothing(redis_url, req
         "executed": sum(status == "executed" for status in approvals.values()),
         "left_pending": sum(status == "pending" for status in approvals.values()),
         "never_pushed_to_the_person": len(set(approvals) - PUSHED),
+        "feed_reconnects": len(reconnects),
         "denied": sum(status == "denied" for status in approvals.values()),
         "still_approved": sum(status == "approved" for status in approvals.values()),
         "payments": len(payments),
@@ -190,4 +208,5 @@ def test_agents_and_persons_under_load_lose_and_duplicate_nothing(redis_url, req
     assert report["lost"] == 0 and report["duplicate_payments"] == 0 and report["server_errors"] == 0
     assert report["still_approved"] == 0 and report["left_pending"] == 0
     assert report["payments"] == report["executed"]
+    assert report["never_pushed_to_the_person"] == 0
     assert report["agent_view_disagrees_with_database"] == 0
