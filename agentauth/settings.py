@@ -118,7 +118,8 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,
             "max_size": env_int("DATABASE_POOL_SIZE", 20),
-            "timeout": 30,
+            # A request that waits longer for a connection is better answered 503 (Retry-After).
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
             # Connections killed by the server (restart, pg_terminate_backend) are replaced on checkout.
             "check": ConnectionPool.check_connection,
         }

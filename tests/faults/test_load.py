@@ -1,6 +1,6 @@
 """Load: many agents asking for tokens and approvals at once while scripted persons decide.
 
-`make stress` runs 200 agents for 60 s; the normal suite runs a bounded version. Two ASGI
+`make stress` runs 200 agents for 60 s; CI runs it bounded after the suite (`.ci/run`). Two ASGI
 processes, a Celery worker, Redis and PostgreSQL: the production shape.
 """
 
