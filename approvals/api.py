@@ -1,8 +1,6 @@
 """JSON endpoints: the agent's view of its approval (bearer token, with long-polling), the person's
 decision (session + CSRF), and the DRF helper that turns a critical request into 202 Accepted."""
 
-import asyncio
-import contextlib
 import time
 
 from asgiref.sync import sync_to_async
@@ -27,6 +25,7 @@ from agentauth.tokens import InvalidToken, verify_access_token
 
 from . import events, services
 from .models import AlreadyDecided, ApprovalRequest
+from .reads import ChannelReader
 
 # A long-poll holds while the approval is in one of these, until the status moves on.
 WAITING = {ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED}
@@ -137,54 +136,17 @@ async def _wait_for_change(approval, claims, wait):
     await layer.group_add(group, channel)
     started_as = approval.effective_status
     deadline = time.monotonic() + min(wait, max((approval.expires_at - timezone.now()).total_seconds(), 0) + 0.5)
-    listener = Listener(layer, channel)
+    reader = ChannelReader(layer, channel)  # never cancels a receive: see approvals.reads
     try:
         while True:
             approval = await _load(approval.pk, claims)
             remaining = deadline - time.monotonic()
             if approval is None or approval.effective_status != started_as or remaining <= 0:
                 return approval
-            await listener.wait(min(remaining, RECHECK_SECONDS))
+            await reader.wait(min(remaining, RECHECK_SECONDS))
     finally:
         await layer.group_discard(group, channel)
-        await listener.close()
-
-
-class Listener:
-    """A channel's receive(), kept running across waits and ended by a message to itself.
-
-    Never cancelled, because channels_redis reads all of a process's messages through whichever
-    receive() holds its lock: cancelling that one mid-read loses a message that can belong to any
-    channel of the process, a person's open tab included (django/channels#1683). Long-polls timing
-    out every few seconds did exactly that: about 2 pushes in 1,000 never reached the person.
-    """
-
-    STOP_GRACE_SECONDS = 2.0
-
-    def __init__(self, layer, channel):
-        self.layer, self.channel, self.receiving = layer, channel, None
-
-    async def wait(self, timeout):
-        """Return when a message arrives or `timeout` seconds pass; True if one arrived."""
-        if self.receiving is None:
-            self.receiving = asyncio.ensure_future(self.layer.receive(self.channel))
-        done, _ = await asyncio.wait({self.receiving}, timeout=timeout)
-        if not done:
-            return False
-        received, self.receiving = self.receiving, None
-        received.result()  # a failed receive (Redis gone) raises here, as the awaited call would
-        return True
-
-    async def close(self):
-        if self.receiving is None:
-            return
-        with contextlib.suppress(Exception):  # Redis gone: nothing is in flight to lose
-            await self.layer.send(self.channel, {"type": "listener.stop"})
-            await asyncio.wait({self.receiving}, timeout=self.STOP_GRACE_SECONDS)
-        if not self.receiving.done():
-            self.receiving.cancel()  # the process is far behind on its inbox: the lesser evil
-        elif not self.receiving.cancelled():
-            self.receiving.exception()  # seen, so asyncio does not log it: the wait is over anyway
+        await reader.close()
 
 
 class Decision(serializers.Serializer):

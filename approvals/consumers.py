@@ -10,6 +10,7 @@ from agentauth import ratelimit
 
 from . import events
 from .models import ApprovalRequest
+from .reads import SafeReads
 
 # The feed is server → client: a client has nothing to say that needs a big frame or many of them.
 MAX_FRAME = 4096
@@ -36,6 +37,16 @@ class ApprovalConsumer(AsyncJsonWebsocketConsumer):
     """
 
     groups_joined = ()
+
+    @property
+    def channel_layer(self):
+        return self._channel_layer
+
+    @channel_layer.setter
+    def channel_layer(self, layer):
+        # Channels cancels this consumer's receive() when the socket closes, which can lose
+        # another tab's push in flight (approvals.reads); SafeReads ends the read by message.
+        self._channel_layer = SafeReads(layer) if layer is not None else None
 
     async def connect(self):
         user = self.scope.get("user")

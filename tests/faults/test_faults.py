@@ -149,16 +149,17 @@ def test_a_killed_asgi_process_loses_no_pending_approval(own_redis, person_and_a
     token = token_for(agent)
     port = free_port()
     cookie = f"sessionid={session_for_cookie(person)}"
-    with asgi_process(port=port, REDIS_URL=own_redis.url) as (base, process):
-        feed = connect(
+    with (
+        asgi_process(port=port, REDIS_URL=own_redis.url) as (base, process),
+        connect(
             base.replace("http", "ws") + "/ws/approvals/",
             additional_headers={"Cookie": cookie, "Origin": base},
             open_timeout=5,
-        )
+        ),
+    ):
         approval_id = pay(base, token).json()["approval_id"]
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
-        feed.close()
     with (
         asgi_process(port=port, REDIS_URL=own_redis.url) as (base, _),
         connect(
