@@ -4,6 +4,8 @@ Every function here changes who may do what, so each runs in one transaction and
 tokens it makes too wide: their ids go on the revocation list, which every API checks.
 """
 
+import contextlib
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -25,7 +27,10 @@ def effective_scopes(user, agent, requested, grant=None):
 def standing_grant(user, agent, *, lock=False):
     """The person's active grant to the agent; `lock` holds it until the transaction ends."""
     grants = Grant.objects.active().filter(user=user, agent=agent)
-    return (grants.select_for_update() if lock else grants).first()
+    # One grant per person and agent (a unique constraint): get() needs no ORDER BY, first() does.
+    with contextlib.suppress(Grant.DoesNotExist):
+        return (grants.select_for_update() if lock else grants).get()
+    return None
 
 
 def _record(grant, before, via):

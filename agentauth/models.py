@@ -4,7 +4,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 from oauth2_provider.models import (
     AbstractAccessToken,
@@ -79,16 +79,20 @@ class AgentQuerySet(models.QuerySet):
     def owned_by(self, user):
         return self.filter(user=user)
 
-    def for_token_request(self):
-        """Agents with their owner and the names of their allowed scopes, in one query: the token
-        endpoint needs all three, and each is otherwise a round trip of its own."""
-        names = (
-            Agent.allowed_scopes.through.objects.filter(agent=models.OuterRef("pk"))
-            .values("agent")
-            .annotate(names=models.StringAgg("scope__name", delimiter=models.Value(" ")))
-            .values("names")
-        )
-        return self.select_related("user").annotate(allowed_scope_names=models.Subquery(names))
+    def for_token_request(self, client_id):
+        """The agent with its owner and the names of its allowed scopes: the token endpoint needs
+        all three. The names come from one plain SELECT, because building that query with the
+        ORM (a subquery or a prefetch) cost more CPU than its round trip."""
+        agent = self.select_related("user").get(client_id=client_id)
+        through, scope = Agent.allowed_scopes.through._meta, Scope._meta
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.name FROM {through.db_table} t JOIN {scope.db_table} s ON s.id = t.scope_id "  # noqa: S608
+                "WHERE t.agent_id = %s",
+                [agent.pk],
+            )
+            agent.allowed_scope_names = [name for (name,) in cursor.fetchall()]
+        return agent
 
 
 class Agent(AbstractApplication):
@@ -182,7 +186,7 @@ class Agent(AbstractApplication):
         Read once per instance into Django's prefetch cache (which changing the scopes clears):
         one token request asks several times. Agents read `for_token_request` have them already."""
         if hasattr(self, "allowed_scope_names"):
-            return self.allowed_scope_names.split() if self.allowed_scope_names else None
+            return self.allowed_scope_names or None
         models.prefetch_related_objects([self], "allowed_scopes")
         names = [scope.name for scope in self.allowed_scopes.all()]
         return names or None
