@@ -1,7 +1,8 @@
 """Agent monitoring: per-minute activity counters, first sightings, anomaly rules and alerts.
 
-The request path only increments counters (one pipelined Redis round trip, or a dict in the
-embedded default); a beat task folds finished minutes into ActivityMinute rows and runs the rules.
+The request path only increments counters (one pipelined Redis round trip, for a busy agent a
+single HINCRBY; a dict in the embedded default); a beat task folds finished minutes into
+ActivityMinute rows and runs the rules.
 Monitoring fails open: a counter that cannot be written is logged, never allowed to fail a call.
 """
 
@@ -51,6 +52,8 @@ def reset():
     """Forget the in-process counters (tests)."""
     with _local.lock:
         _local.clear()
+    with _written.lock:
+        _written.until.clear()
 
 
 def _redis():
@@ -61,38 +64,81 @@ def _redis():
     return _clients[settings.REDIS_URL]
 
 
+class _Written:
+    """What this process wrote to Redis lately and need not write on every call: the minute's
+    expiry, a scope's last use (to the minute), an origin already in its agent's seen set.
+    A hot agent's call then costs one HINCRBY instead of five commands."""
+
+    def __init__(self, limit=50_000):
+        self.lock, self.limit, self.until = threading.Lock(), limit, {}
+
+    def due(self, key, seconds):
+        """True, once per `seconds` per key: the caller writes it and `forget`s it if that fails."""
+        now = time.monotonic()
+        with self.lock:
+            if self.until.get(key, 0) > now:
+                return False
+            if len(self.until) >= self.limit:
+                self.until.clear()
+            self.until[key] = now + seconds
+            return True
+
+    def forget(self, keys):
+        with self.lock:
+            for key in keys:
+                self.until.pop(key, None)
+
+
+_written = _Written()
+
+
 def note_call(client_id, subject, outcome, *, ip=None, user_agent="", scopes=()):
     """Count one API call; remember the scopes it used and where it came from."""
     minute = int(time.time() // 60)
     field = f"{client_id}|{subject}|{outcome}"
-    origins = [("ip", ip), ("ua", user_agent[:300])]
+    origins = [(kind, value) for kind, value in (("ip", ip), ("ua", user_agent[:300])) if value]
     try:
         if settings.REDIS_URL:
-            pipe = _redis().pipeline(transaction=False)
-            pipe.hincrby(f"{ACTIVITY}{minute}", field, 1)
-            pipe.expire(f"{ACTIVITY}{minute}", 7200)
-            for scope in scopes:
-                pipe.hset(SCOPE_USE, f"{client_id}|{subject}|{scope}", int(time.time()))
-            for kind, value in origins:
-                if value:
-                    pipe.sadd(f"agentauth:seen:{client_id}:{kind}", value)
-            results = pipe.execute()
-            added = results[2 + len(scopes) :]
-            new = [origin for origin, fresh in zip([o for o in origins if o[1]], added, strict=True) if fresh]
+            new = _count_in_redis(minute, field, client_id, subject, scopes, origins)
         else:
             with _local.lock:
                 _local.minutes[minute][field] += 1
                 for scope in scopes:
                     _local.scope_use[f"{client_id}|{subject}|{scope}"] = int(time.time())
-                new = [
-                    (kind, value) for kind, value in origins if value and (client_id, kind, value) not in _local.seen
-                ]
+                new = [(kind, value) for kind, value in origins if (client_id, kind, value) not in _local.seen]
                 _local.seen.update((client_id, kind, value) for kind, value in new)
     except Exception:
         log.warning("activity for %s not counted", client_id, exc_info=True)
         return
     for kind, value in new:
         _first_sighting(client_id, subject, kind, value)
+
+
+def _count_in_redis(minute, field, client_id, subject, scopes, origins):
+    """One pipelined round trip; returns the origins Redis had not seen for this agent."""
+    pipe = _redis().pipeline(transaction=False)
+    pipe.hincrby(f"{ACTIVITY}{minute}", field, 1)
+    due = []
+    if _written.due(("expire", minute), 60):
+        due.append(("expire", minute))
+        pipe.expire(f"{ACTIVITY}{minute}", 7200)
+    for scope in scopes:
+        if _written.due(("scope", client_id, subject, scope), 60):
+            due.append(("scope", client_id, subject, scope))
+            pipe.hset(SCOPE_USE, f"{client_id}|{subject}|{scope}", int(time.time()))
+    checked = []
+    for kind, value in origins:
+        if _written.due(("seen", client_id, kind, value), 3600):
+            due.append(("seen", client_id, kind, value))
+            checked.append((kind, value))
+            pipe.sadd(f"agentauth:seen:{client_id}:{kind}", value)
+    try:
+        results = pipe.execute()
+    except Exception:
+        _written.forget(due)  # not written: the next call tries again
+        raise
+    added = results[len(results) - len(checked) :] if checked else []
+    return [origin for origin, fresh in zip(checked, added, strict=True) if fresh]
 
 
 def _first_sighting(client_id, subject, kind, value):

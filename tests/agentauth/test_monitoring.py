@@ -2,6 +2,7 @@ import time
 from datetime import timedelta
 
 import pytest
+import redis
 from django.test import Client
 from django.utils import timezone
 
@@ -176,3 +177,30 @@ def test_activity_older_than_an_hour_is_not_the_baseline(token, cc_agent, alice)
     flush_now()
 
     assert Alert.objects.filter(rule="rate_spike").exists()
+
+
+def test_a_hot_agents_repeated_calls_write_only_the_counter(redis_url, token):
+    store = redis.Redis.from_url(redis_url, decode_responses=True)
+    call(token)  # the first call writes the counter, the minute's expiry, the scope's use, the origin
+    store.delete(monitoring.SCOPE_USE)
+
+    call(token, 4)
+
+    assert not store.exists(monitoring.SCOPE_USE)  # written at most once a minute per process
+    counters = store.hgetall(f"{monitoring.ACTIVITY}{int(time.time() // 60)}")
+    assert sum(int(count) for count in counters.values()) == 5
+
+
+def test_what_could_not_be_written_is_written_by_the_next_call(redis_url, token, monkeypatch):
+    store = redis.Redis.from_url(redis_url, decode_responses=True)
+    real_execute = redis.client.Pipeline.execute
+
+    def fails(self, *args, **kwargs):
+        raise redis.ConnectionError("redis blinked")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", fails)
+    call(token)  # monitoring fails open: the call itself succeeds
+    monkeypatch.setattr(redis.client.Pipeline, "execute", real_execute)
+    call(token)
+
+    assert store.hlen(monitoring.SCOPE_USE) == 1
