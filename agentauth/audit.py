@@ -200,13 +200,14 @@ def _write_links(entries):
     """One UPDATE for the batch. (bulk_update builds a CASE per row and field: it cost more
     CPU than everything else in sealing.)"""
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    rows = ", ".join(["(%s, %s, %s, %s)"] * len(entries))  # placeholders only: the values are parameters
-    sql = f"UPDATE {table} SET seq = v.column2, prev_hash = v.column3, hash = v.column4 FROM (VALUES {rows}) AS v"  # noqa: S608
+    rows = ", ".join(["(%s, %s, %s, %s)"] * len(entries))  # placeholders: the values are parameters
+    sql = (
+        f"UPDATE {table} SET seq = v.column2, prev_hash = v.column3, hash = v.column4 "  # noqa: S608
+        f"FROM (VALUES {rows}) AS v WHERE {table}.id = v.column1"
+    )
+    params = [value for entry in entries for value in (entry.pk, entry.seq, entry.prev_hash, entry.hash)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"{sql} WHERE {table}.id = v.column1",
-            [value for entry in entries for value in (entry.pk, entry.seq, entry.prev_hash, entry.hash)],
-        )
+        cursor.execute(sql, params)
 
 
 def _lock_head(wait):

@@ -31,9 +31,12 @@ class ChannelReader:
 
     async def receive(self):
         """The next message. A caller cancelled meanwhile leaves the read running for close()."""
-        message = await asyncio.shield(self._read())
-        self.reading = None
-        return message
+        reading = self._read()
+        try:
+            return await asyncio.shield(reading)
+        finally:
+            if reading.done():  # a message or a failure: the next call starts a new read
+                self.reading = None
 
     async def wait(self, timeout):
         """Return when a message arrives or `timeout` seconds pass; True if one arrived."""
