@@ -7,19 +7,16 @@ our readers used to cancel: a long-poll timing out every few seconds (about 2 pu
 under load), and Channels itself whenever a socket closes.
 
 Here a read, once started, runs until a message arrives; a reader that is done sends itself a
-message to end it.
+message to end it, and the read finishes in the background.
 """
 
 import asyncio
-import contextlib
 
-_closing = set()  # reads being ended in the background (asyncio keeps only weak references)
+_background = set()
 
 
 class ChannelReader:
     """The reads of one channel, one at a time, none ever cancelled."""
-
-    STOP_GRACE_SECONDS = 2.0
 
     def __init__(self, layer, channel):
         self.layer, self.channel, self.reading = layer, channel, None
@@ -48,17 +45,32 @@ class ChannelReader:
         return True
 
     async def close(self):
-        """End a read in progress by sending it a message; cancel only if none arrives in time."""
+        """End a read in progress by sending it a message; it finishes in the background.
+
+        Never by a deadline: under load the message can take seconds to arrive, and cancelling
+        then would lose what is in flight. Only when the message cannot be sent (Redis gone, the
+        process's inbox full) is the read cancelled, as the lesser evil."""
         reading, self.reading = self.reading, None
         if reading is None:
             return
-        with contextlib.suppress(Exception):  # Redis gone: nothing is in flight to lose
+        _keep(reading)
+        try:
             await self.layer.send(self.channel, {"type": "reader.closed"})
-            await asyncio.wait({reading}, timeout=self.STOP_GRACE_SECONDS)
-        if not reading.done():
-            reading.cancel()  # the process is far behind on its inbox: the lesser evil
-        elif not reading.cancelled():
-            reading.exception()  # seen, so asyncio does not log it: the read is over anyway
+        except Exception:
+            reading.cancel()
+
+
+def _keep(task):
+    """Hold a background task until it is done (asyncio keeps only weak references), and read its
+    outcome so asyncio does not log it: whatever ends it, its reader is gone."""
+    _background.add(task)
+    task.add_done_callback(_done)
+
+
+def _done(task):
+    _background.discard(task)
+    if not task.cancelled():
+        task.exception()
 
 
 class SafeReads:
@@ -77,7 +89,5 @@ class SafeReads:
             return await reader.receive()
         except asyncio.CancelledError:
             del self._readers[channel]
-            closing = asyncio.ensure_future(reader.close())
-            _closing.add(closing)
-            closing.add_done_callback(_closing.discard)
+            _keep(asyncio.ensure_future(reader.close()))
             raise
