@@ -23,7 +23,6 @@ from .models import (
     Agent,
     AuthorizationCode,
     DeviceAuthorization,
-    Grant,
     RefreshToken,
     scope_list,
 )
@@ -211,7 +210,7 @@ class AgentValidator(OAuth2Validator):
         if hasattr(request, "owner_grant"):
             grant = request.owner_grant  # client credentials: already locked when first read
         else:
-            grant = Grant.objects.select_for_update().filter(user=acting_user, agent=request.client).first()
+            grant = grants.standing_grant(acting_user, request.client, lock=True)
         if grant is None or not grant.is_active or not set(token.get("scope", "").split()) <= set(grant.scopes):
             raise errors.InvalidGrantError(description="Consent was withdrawn.", request=request)
 
