@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import json
 import threading
 import time
 from dataclasses import dataclass
@@ -58,13 +59,17 @@ def jwks():
     return {"keys": [key.public_jwk for key in published_keys()]}
 
 
+def verification_keys():
+    """The published keys as a jwcrypto JWKSet, for cold paths (tests, tools); APIs use the cache."""
+    return jwk.JWKSet.from_json(json.dumps(jwks()))
+
+
 @dataclass(frozen=True)
 class _Loaded:
     """One consistent view of the keys, swapped in whole: readers never see a half-built set."""
 
     signing: tuple  # (kid, jwcrypto JWK) for the cold paths: signed callbacks, tests
     signer: tuple  # (kid, cryptography private key) for PyJWT
-    keyset: jwk.JWKSet
     verifiers: dict  # kid -> cryptography public key
     loaded_at: float
 
@@ -107,14 +112,10 @@ class _KeyCache:
         if current is None:
             current = rotate_signing_key()
         pem = _fernet().decrypt(current.encrypted_private_key.encode())
-        keyset, verifiers = jwk.JWKSet(), {}
-        for key in published_keys():
-            keyset.add(jwk.JWK(**key.public_jwk))
-            verifiers[key.kid] = jwt.PyJWK(key.public_jwk).key
+        verifiers = {key.kid: jwt.PyJWK(key.public_jwk).key for key in published_keys()}
         return _Loaded(
             signing=(current.kid, jwk.JWK.from_pem(pem)),
             signer=(current.kid, load_pem_private_key(pem, password=None)),
-            keyset=keyset,
             verifiers=verifiers,
             loaded_at=time.monotonic(),
         )
@@ -126,10 +127,6 @@ class _KeyCache:
         """(kid, private key object) for PyJWT."""
         return self._current().signer
 
-    def verification_keys(self, reload=False):
-        """All published keys as a JWKSet. `reload` (an unknown kid) refreshes at most every few seconds."""
-        return self._current(reload).keyset
-
     def verifying_key(self, kid):
         """The public key object published under `kid`, or None; an unknown kid reloads (rate-limited)."""
         if not isinstance(kid, str):
@@ -140,7 +137,6 @@ class _KeyCache:
 
 _cache = _KeyCache()
 signing_key = _cache.signing_key
-verification_keys = _cache.verification_keys
 token_signer = _cache.token_signer
 verifying_key = _cache.verifying_key
 clear_cache = _cache.clear
