@@ -12,14 +12,13 @@ import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 
-import redis
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from . import audit, grants, signals
+from . import audit, grants, redis_client, signals
 from .models import ActivityMinute, Agent, Alert, AuditEvent, PersonSettings, ScopeUse, Sighting
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,6 @@ class _Local:
 
 
 _local = _Local()
-_clients = {}
 
 
 def reset():
@@ -57,11 +55,7 @@ def reset():
 
 
 def _redis():
-    if settings.REDIS_URL not in _clients:
-        _clients[settings.REDIS_URL] = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5, decode_responses=True
-        )
-    return _clients[settings.REDIS_URL]
+    return redis_client.client(settings.REDIS_URL)
 
 
 class _Written:

@@ -5,6 +5,7 @@ switch off, and approvals (which must keep working from the database) are not re
 Only when even that fails does a check raise RateLimitUnavailable, and the caller answers 503.
 """
 
+import functools
 import logging
 import re
 import threading
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 import redis
 from django.conf import settings
+
+from . import redis_client
 
 log = logging.getLogger(__name__)
 _RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour)$")
@@ -95,14 +98,11 @@ class _LocalBuckets:
 
 
 _local = _LocalBuckets()
-_redis = {}
 
 
-def _client():
-    if settings.REDIS_URL not in _redis:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5, socket_timeout=0.5)
-        _redis[settings.REDIS_URL] = (client, client.register_script(_LUA))
-    return _redis[settings.REDIS_URL]
+@functools.cache
+def _script(url):
+    return redis_client.client(url).register_script(_LUA)
 
 
 def take(key, rate):
@@ -122,7 +122,7 @@ def retry_after(buckets, scopes=()):
 def _spend(limited):
     """Seconds to wait for the first empty bucket of `limited` ((key, Rate) pairs), or None."""
     if settings.REDIS_URL:
-        _, script = _client()
+        script = _script(settings.REDIS_URL)
         args = [time.time()]
         for _, rate in limited:
             args += [rate.capacity, rate.refill]
