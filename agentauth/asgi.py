@@ -12,9 +12,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from approvals.routing import websocket_urlpatterns  # noqa: E402
+from live.routing import websocket_urlpatterns  # noqa: E402
 
-from .asgi_limits import HeaderLimit  # noqa: E402
+from .lib.asgi_limits import HeaderLimit  # noqa: E402
 
 application = HeaderLimit(
     ProtocolTypeRouter(

@@ -54,17 +54,24 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "oauth2_provider",
     "channels",
-    "agentauth",
-    "consent",
+    # Floors, lowest first: each app imports only from the ones above it in this list
+    # (docs/architecture.md; tests/test_layers.py keeps it so).
+    "agentauth.audit",
+    "agentauth.identity",
+    "agentauth.consent",
+    "agentauth.oauth",
+    "agentauth.monitoring",
+    "portal",
     "approvals",
+    "live",
     "examples",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "agentauth.middleware.RequestIdMiddleware",
-    "agentauth.middleware.DatabaseUnavailableMiddleware",
+    "agentauth.audit.middleware.RequestIdMiddleware",
+    "agentauth.lib.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,7 +158,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "agentauth.cache.RedisCache",
+            "BACKEND": "agentauth.lib.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
@@ -179,13 +186,13 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BEAT_SCHEDULE_FILENAME = os.getenv("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".celerybeat-schedule"))
 CELERY_BEAT_SCHEDULE = {
-    "clear-expired-tokens": {"task": "agentauth.tasks.clear_expired_tokens", "schedule": 3600},
+    "clear-expired-tokens": {"task": "agentauth.identity.tasks.clear_expired_tokens", "schedule": 3600},
     "expire-overdue-approvals": {"task": "approvals.tasks.expire_overdue", "schedule": 15},
     "requeue-stuck-approvals": {"task": "approvals.tasks.requeue_stuck", "schedule": 30},
-    "monitoring-flush": {"task": "agentauth.tasks.flush_activity", "schedule": 60},
+    "monitoring-flush": {"task": "agentauth.monitoring.tasks.flush_activity", "schedule": 60},
     # Records are sealed right after each commit; this catches any whose sealer was busy.
-    "seal-audit-log": {"task": "agentauth.tasks.seal_audit_log", "schedule": 30},
-    "security-review": {"task": "agentauth.tasks.security_review", "schedule": 24 * 3600},
+    "seal-audit-log": {"task": "agentauth.audit.tasks.seal_audit_log", "schedule": 30},
+    "security-review": {"task": "agentauth.monitoring.tasks.security_review", "schedule": 24 * 3600},
 }
 
 # E-mail (Django 6.1 MAILERS): console by default, SMTP when EMAIL_HOST is set.
@@ -218,10 +225,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     # Client secrets are 256-bit random strings: key stretching adds nothing, so they use a
     # keyed HMAC instead of 1.5M PBKDF2 rounds (see agentauth/hashers.py and the README).
-    "agentauth.hashers.ClientSecretHasher",
+    "agentauth.identity.hashers.ClientSecretHasher",
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "consent:dashboard"
+LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
@@ -315,12 +322,12 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "agentauth.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "agentauth.AuthorizationCode"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "agentauth.DeviceAuthorization"
 OAUTH2_PROVIDER = {
-    "OAUTH2_VALIDATOR_CLASS": "agentauth.oauth.AgentValidator",
-    "OAUTH2_SERVER_CLASS": "agentauth.oauth.AgentServer",
-    "SCOPES_BACKEND_CLASS": "agentauth.scopes.CatalogueScopes",
+    "OAUTH2_VALIDATOR_CLASS": "agentauth.oauth.validator.AgentValidator",
+    "OAUTH2_SERVER_CLASS": "agentauth.oauth.validator.AgentServer",
+    "SCOPES_BACKEND_CLASS": "agentauth.identity.scopes.CatalogueScopes",
     "DEFAULT_SCOPES": [],
     "SCOPES": {},
-    "ACCESS_TOKEN_GENERATOR": "agentauth.tokens.generate_access_token",
+    "ACCESS_TOKEN_GENERATOR": "agentauth.identity.tokens.generate_access_token",
     "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": AGENTAUTH_ACCESS_TOKEN_SECONDS,
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": AGENTAUTH_CODE_SECONDS,
@@ -366,12 +373,12 @@ OAUTH2_PROVIDER = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["agentauth.api.JWTAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["agentauth.api.HasScopes"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["agentauth.resource.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["agentauth.resource.permissions.HasScopes"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["agentauth.parsers.StrictJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["agentauth.lib.parsers.StrictJSONParser"],
     "UNAUTHENTICATED_USER": None,
-    "EXCEPTION_HANDLER": "agentauth.api_errors.exception_handler",
+    "EXCEPTION_HANDLER": "agentauth.resource.error_handler.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
@@ -381,7 +388,7 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "agentauth.schema.add_plain_views"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "approvals.schema.add_plain_views"],
 }
 
 LOGGING = {
@@ -407,7 +414,7 @@ SILENCED_SYSTEM_CHECKS = [
 # Demo data and the person-facing portal.
 AGENTAUTH_DEMO_USERNAME = "demo"
 AGENTAUTH_SERVICE_NAME = os.getenv("AGENTAUTH_SERVICE_NAME", "AgentAuth")
-# Token buckets (see agentauth/ratelimit.py): per agent and per person on the API, the tightest
+# Token buckets (see agentauth/lib/ratelimit.py): per agent and per person on the API, the tightest
 # rate among the scopes a call needs; on the token endpoint per agent and per client IP; sign-in
 # and device-code entry per username / person and per IP.
 # Requests with more header bytes or lines than this get 431 (WebSocket handshakes: refused).

@@ -5,36 +5,41 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 from oauth2_provider import views as dot_views
 
-from consent import views as consent_views
-
-from . import views
+from agentauth.lib import health
+from agentauth.oauth import views as oauth_views
+from agentauth.resource import schema  # noqa: F401 - registers the bearer scheme with drf-spectacular
+from portal import views as portal_views
 
 oauth_patterns = [
-    path("authorize/", consent_views.AuthorizeView.as_view(), name="authorize"),
-    path("token/", views.TokenView.as_view(), name="token"),
-    path("revoke_token/", views.RevokeView.as_view(), name="revoke-token"),
-    path("introspect/", views.IntrospectView.as_view(), name="introspect"),
-    path("device-authorization/", views.DeviceAuthorizationView.as_view(), name="device-authorization"),
-    path("register/", views.RegistrationView.as_view(), name="register"),
+    path("authorize/", portal_views.AuthorizeView.as_view(), name="authorize"),
+    path("token/", oauth_views.TokenView.as_view(), name="token"),
+    path("revoke_token/", oauth_views.RevokeView.as_view(), name="revoke-token"),
+    path("introspect/", oauth_views.IntrospectView.as_view(), name="introspect"),
+    path("device-authorization/", oauth_views.DeviceAuthorizationView.as_view(), name="device-authorization"),
+    path("register/", oauth_views.RegistrationView.as_view(), name="register"),
 ]
 
 urlpatterns = [
-    path("", consent_views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("readyz", views.readyz, name="readyz"),
-    path(".well-known/oauth-authorization-server", views.ServerMetadataView.as_view(), name="oauth-server-metadata"),
+    path("", portal_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path(
+        ".well-known/oauth-authorization-server",
+        oauth_views.ServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
     path(
         ".well-known/oauth-protected-resource",
         dot_views.OAuthProtectedResourceMetadataView.as_view(),
         name="oauth-resource-metadata",
     ),
-    path(".well-known/jwks.json", views.jwks, name="jwks"),
+    path(".well-known/jwks.json", oauth_views.jwks, name="jwks"),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("o/", include((oauth_patterns, "oauth2_provider"))),
-    path("accounts/login/", consent_views.ThrottledLoginView.as_view(), name="login"),
+    path("accounts/login/", portal_views.ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("examples.urls")),
     path("", include("approvals.urls")),
-    path("", include("consent.urls")),
+    path("", include("portal.urls")),
 ]

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.contrib import admin
 from django.utils import timezone
 
-from agentauth.admin import RecordAdmin
+from agentauth.lib.admin import RecordAdmin
 
 from . import services
 from .models import ApprovalPolicy, ApprovalRequest

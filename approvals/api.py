@@ -18,14 +18,16 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentauth.api import bearer_challenge, resource_metadata_url
-from agentauth.revocation import RevocationUnavailable
-from agentauth.schema import errors
-from agentauth.tokens import InvalidToken, verify_access_token
+from agentauth.identity.revocation import RevocationUnavailable
+from agentauth.identity.tokens import InvalidToken, verify_access_token
+from agentauth.lib.channel_reads import ChannelReader
+from agentauth.resource.errors import bearer_challenge, resource_metadata_url
+from agentauth.resource.schema import errors
 
-from . import events, services
+from . import services
+from .cards import card
+from .groups import approval_group
 from .models import AlreadyDecided, ApprovalRequest
-from .reads import ChannelReader
 
 # A long-poll holds while the approval is in one of these, until the status moves on.
 WAITING = {ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED}
@@ -132,11 +134,11 @@ async def _wait_for_change(approval, claims, wait):
     """
     layer = get_channel_layer()
     channel = await layer.new_channel()
-    group = events.approval_group(approval.pk)
+    group = approval_group(approval.pk)
     await layer.group_add(group, channel)
     started_as = approval.effective_status
     deadline = time.monotonic() + min(wait, max((approval.expires_at - timezone.now()).total_seconds(), 0) + 0.5)
-    reader = ChannelReader(layer, channel)  # never cancels a receive: see approvals.reads
+    reader = ChannelReader(layer, channel)  # never cancels a receive: see agentauth.lib.channel_reads
     try:
         while True:
             approval = await _load(approval.pk, claims)
@@ -178,7 +180,7 @@ class DecisionCreate(APIView):
             services.decide(approval, approve=decision == "approve", by=request.user, reason=reason)
         except AlreadyDecided as lost:
             return Response({"error": lost.error, "status": lost.status}, status=409)
-        return Response({"approval": events.serialize(approval)})
+        return Response({"approval": card(approval)})
 
 
 def needs_fresh_sign_in(request, approval):

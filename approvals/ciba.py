@@ -14,14 +14,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
-from agentauth import rar, ratelimit, scopes, tokens
-from agentauth.models import CIBA, Agent
-from agentauth.views import authenticated_agent, form_problem, oauth_error, register_grant
+from agentauth.identity import rar, scopes, tokens
+from agentauth.identity.models import CIBA, Agent
+from agentauth.lib import ratelimit
+from agentauth.oauth.views import authenticated_agent, form_problem, oauth_error, register_grant
 
 from . import actions, services
 from .models import ApprovalRequest
@@ -212,4 +214,12 @@ def token_grant(request):
     return JsonResponse(body)
 
 
-register_grant(CIBA, token_grant)
+def _metadata(issuer):
+    return {
+        "backchannel_authentication_endpoint": issuer + reverse("approvals:ciba"),
+        "backchannel_token_delivery_modes_supported": ["poll", "ping"],
+        "backchannel_user_code_parameter_supported": False,
+    }
+
+
+register_grant(CIBA, token_grant, metadata=_metadata)

@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db.models import Q
 
-from agentauth.scopes import catalogue
+from agentauth.identity.scopes import catalogue
 
 from .models import ApprovalPolicy
 

@@ -1,64 +1,55 @@
-"""How approvals hear about consent changes (the core sends signals; it never imports upward)."""
+"""How approvals react: to consent changes below (cancel what is pending) and to their own
+changes (run what was approved, check a denial against the monitoring rules), on commit."""
 
 from datetime import timedelta
 
-from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import timezone
 
-from agentauth import reviews, signals
+from agentauth.consent.signals import grant_narrowed, grant_revoked
+from agentauth.identity.signals import agent_disabled
+from agentauth.lib.tasks import enqueue
+from agentauth.monitoring import reviews
+from agentauth.monitoring import tasks as monitoring_tasks
 
-from . import events, services, tasks
-from .consumers import session_group
+from . import services, tasks
 from .models import ApprovalRequest
+from .signals import approval_changed
 
 
-@receiver(signals.grant_revoked)
+@receiver(grant_revoked)
 def cancel_when_consent_is_withdrawn(sender, user, agent, **kwargs):
     services.cancel_pending(agent=agent, user=user, reason="You withdrew this agent's access.")
-    events.agent_changed(user.pk, agent, "revoked")
 
 
-@receiver(signals.grant_narrowed)
+@receiver(grant_narrowed)
 def cancel_when_a_scope_is_removed(sender, grant, removed, **kwargs):
     services.cancel_pending(agent=grant.agent, user=grant.user, scopes=removed, reason="That permission was removed.")
-    events.agent_changed(grant.user_id, grant.agent, "narrowed")
 
 
-@receiver(signals.agent_disabled)
+@receiver(agent_disabled)
 def cancel_when_the_agent_is_switched_off(sender, agent, **kwargs):
-    users = set(agent.approval_requests.pending().values_list("user_id", flat=True)) | set(
-        agent.grants.values_list("user_id", flat=True)
-    )
     services.cancel_pending(agent=agent, reason=f"The agent was {agent.status}.")
-    for user_id in users:
-        events.agent_changed(user_id, agent, agent.status)
+
+
+@receiver(approval_changed)
+def run_what_was_approved(sender, approval, **kwargs):
+    # A CIBA approval runs nothing here: its token is consumed at the API that receives it.
+    if approval.status == ApprovalRequest.Status.APPROVED and approval.source != "ciba":
+        enqueue(tasks.execute_approval, approval.pk)
+
+
+@receiver(approval_changed)
+def check_a_denial(sender, approval, **kwargs):
+    if approval.status == ApprovalRequest.Status.DENIED:
+        enqueue(monitoring_tasks.check_denials, approval.agent_id, approval.user_id)
 
 
 @receiver(user_logged_in)
 def remember_when_the_person_signed_in(sender, request, user, **kwargs):
     # High-risk approvals need a recent sign-in (AP-09).
     request.session["auth_time"] = int(timezone.now().timestamp())
-
-
-@receiver(user_logged_out)
-def close_the_sockets_of_this_session(sender, request, user, **kwargs):
-    if request is not None and request.session.session_key:
-        events.send(session_group(request.session.session_key), {"type": "session.ended"})
-
-
-@receiver(signals.sessions_ended)
-def close_the_sockets_of_ended_sessions(sender, session_keys, **kwargs):
-    for key in session_keys:
-        events.send(session_group(key), {"type": "session.ended"})
-
-
-@receiver(signals.alert_raised)
-def tell_the_person_about_an_alert(sender, alert, **kwargs):
-    if alert.user_id is None:
-        return
-    events.alert_raised(alert)
-    tasks.enqueue(tasks.email_alert, alert.pk)
 
 
 @reviews.register

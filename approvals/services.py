@@ -11,10 +11,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from agentauth import audit, grants, monitoring
-from agentauth.scopes import catalogue
+from agentauth.audit import trail
+from agentauth.consent import grants
+from agentauth.identity.scopes import catalogue
 
-from . import actions, events, policies, tasks
+from . import actions, policies, signals
 from .models import AlreadyDecided, ApprovalRequest, canonical_hash
 
 
@@ -69,12 +70,11 @@ def request_approval(
             )
             _audit("approval.requested", approval, actor_type="agent", actor=agent.client_id)
             if always_ask or policies.needs_person(user, agent, scope, amount, currency):
-                events.approval_changed(approval, "approval.created")
-                tasks.enqueue(tasks.notify_person, approval.pk)
+                _announce(approval, "approval.created")
             else:
                 approval.approve(by=None, automatic=True)
                 _audit("approval.approved", approval, details={"automatic": True})
-                tasks.enqueue(tasks.execute_approval, approval.pk)
+                _announce(approval, None)
     except IntegrityError:
         # The same Idempotency-Key raced in from a retry: the other request created it.
         existing = _same_request(agent, user, idempotency_key, params_hash)
@@ -96,7 +96,7 @@ def _same_request(agent, user, idempotency_key, params_hash):
 
 
 def _audit(event, approval, *, outcome="success", actor_type="system", actor="", details=None):
-    audit.record(
+    trail.record(
         event,
         outcome=outcome,
         actor_type=actor_type,
@@ -109,9 +109,9 @@ def _audit(event, approval, *, outcome="success", actor_type="system", actor="",
     )
 
 
-def _ping_if_ciba(approval):
-    if approval.source == "ciba" and approval.agent.ciba_delivery_mode == "ping":
-        tasks.enqueue(tasks.ping_ciba_client, approval.pk)
+def _announce(approval, event):
+    """Tell the floors above (live delivery, the executor) of the change; they act on commit."""
+    signals.approval_changed.send(ApprovalRequest, approval=approval, event=event)
 
 
 @transaction.atomic
@@ -128,7 +128,7 @@ def consume(approval_id, jti, run):
     result = run(approval)
     approval.finish(result=result)
     _audit("approval.executed", approval, details={"result": result, "via": "ciba token"})
-    events.approval_changed(approval, "approval.updated")
+    _announce(approval, "approval.updated")
     return approval, result
 
 
@@ -144,16 +144,10 @@ def decide(approval, *, approve, by, reason=""):
         raise PermissionError("Only the person an approval belongs to can decide it.")
     if approve:
         approval.approve(by=by)
-        if approval.source != "ciba":  # a CIBA approval is consumed by its token, at the API
-            tasks.enqueue(tasks.execute_approval, approval.pk)
     else:
         approval.deny(by=by, reason=reason)
-        tasks.enqueue(tasks.call_back_agent, approval.pk)
-    _ping_if_ciba(approval)
     _audit(f"approval.{approval.status}", approval, actor_type="person", actor=by.get_username())
-    if not approve:
-        monitoring.check_denials(approval.agent, approval.user)
-    events.approval_changed(approval, "approval.updated")
+    _announce(approval, "approval.updated")
     return approval
 
 
@@ -164,9 +158,7 @@ def expire(approval):
     except AlreadyDecided:
         return False  # decided while the sweep ran: nothing to announce
     _audit("approval.expired", approval)
-    _ping_if_ciba(approval)
-    events.approval_changed(approval, "approval.updated")
-    tasks.enqueue(tasks.call_back_agent, approval.pk)
+    _announce(approval, "approval.updated")
     return True
 
 
@@ -181,9 +173,7 @@ def cancel(approval, reason):
     except AlreadyDecided:
         return False
     _audit("approval.cancelled", approval, details={"reason": reason})
-    _ping_if_ciba(approval)
-    events.approval_changed(approval, "approval.updated")
-    tasks.enqueue(tasks.call_back_agent, approval.pk)
+    _announce(approval, "approval.updated")
     return True
 
 
@@ -230,8 +220,7 @@ def execute(approval_id):
             outcome="success" if approval.status == ApprovalRequest.Status.EXECUTED else "failure",
             details={"result": approval.result, "reason": approval.reason},
         )
-        events.approval_changed(approval, "approval.updated")
-        tasks.enqueue(tasks.call_back_agent, approval.pk)
+        _announce(approval, "approval.updated")
     return approval
 
 
@@ -247,9 +236,9 @@ def _why_not_runnable(approval, action):
 
 
 def requeue_stuck(older_than=timedelta(seconds=30)):
-    """Approved work that never reached a worker (Redis was down, the message was lost) is sent
-    again from the database; execute() makes the repeat harmless."""
-    stuck = list(ApprovalRequest.objects.stuck(older_than).values_list("pk", flat=True)[:500])
-    for approval_id in stuck:
-        tasks.execute_approval.delay(approval_id)
+    """Approved work that never reached a worker (Redis was down, the message was lost) is
+    announced again from the database; execute() makes the repeat harmless."""
+    stuck = list(ApprovalRequest.objects.stuck(older_than).select_related("agent", "user")[:500])
+    for approval in stuck:
+        _announce(approval, None)
     return len(stuck)

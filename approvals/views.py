@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from agentauth.models import Agent
+from agentauth.identity.models import Agent
 
 from . import policies, services
 from .api import needs_fresh_sign_in
@@ -107,4 +107,4 @@ def set_policy(request, client_id):
         messages.error(request, f"Not saved: {error}")
     else:
         messages.success(request, "Saved: this is when the agent must ask you.")
-    return redirect("consent:agent", client_id=client_id)
+    return redirect("portal:agent", client_id=client_id)

@@ -30,7 +30,7 @@ PACKAGES = [  # (label, path prefixes of the leaf frame); first match wins
     ("redis-py (incl. waiting for Redis)", ("redis/",)),
     ("oauthlib + DOT", ("oauthlib/", "oauth2_provider/")),
     ("DRF", ("rest_framework/",)),
-    ("AgentAuth's own code", ("agentauth/", "examples/", "approvals/", "consent/")),
+    ("AgentAuth's own code", ("agentauth/", "examples/", "approvals/", "portal/", "live/")),
     ("Django, other (request, middleware, signals)", ("django/",)),
     ("gunicorn", ("gunicorn/",)),
 ]

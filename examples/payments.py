@@ -8,8 +8,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentauth import rar
-from agentauth.schema import errors
+from agentauth.identity import rar
+from agentauth.resource.schema import errors
 from approvals import actions, services
 from approvals.api import accepted
 from approvals.models import AlreadyDecided, ApprovalRequest

@@ -1,11 +1,11 @@
-"""An example protected API, built only on what agentauth.api offers, as a customer's API would be."""
+"""An example protected API, built only on what agentauth.resource offers, as a customer's API would be."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentauth.schema import errors
+from agentauth.resource.schema import errors
 
 from .models import Document
 

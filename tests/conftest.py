@@ -12,9 +12,12 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from agentauth import keys, monitoring, ratelimit, scopes
-from agentauth.registration import register_agent
-from agentauth.seed import seed_scopes
+from agentauth.audit import trail
+from agentauth.identity import keys, scopes
+from agentauth.identity.seed import seed_scopes
+from agentauth.lib import ratelimit
+from agentauth.monitoring import activity
+from agentauth.oauth.registration import register_agent
 
 from .factories import UserFactory
 
@@ -43,7 +46,7 @@ def _fresh_process_caches():
     scopes.catalogue.clear()
     cache.clear()  # with REDIS_URL this flushes the test Redis database: buckets and counters too
     ratelimit.reset()
-    monitoring.reset()
+    activity.reset()
     yield
     keys.clear_cache()
     scopes.catalogue.clear()
@@ -261,9 +264,7 @@ def _close_database_pools(django_db_setup, django_db_blocker):
     yield
     from django.db import connections
 
-    from agentauth import audit
-
-    audit.sealer.wait_idle(10)  # its thread may still be sealing the last test's records
+    trail.sealer.wait_idle(10)  # its thread may still be sealing the last test's records
     for connection in connections.all():
         if hasattr(connection, "close_pool"):
             connection.close_pool()

@@ -2,7 +2,7 @@
 
 from django import template
 
-from agentauth.scopes import catalogue
+from agentauth.identity.scopes import catalogue
 
 from ..models import ApprovalRequest
 from ..policies import CURRENCIES, policy_for

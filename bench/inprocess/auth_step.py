@@ -44,8 +44,8 @@ def main():
     from rest_framework.request import Request
     from rest_framework.test import APIRequestFactory
 
-    from agentauth import revocation
-    from agentauth.api import JWTAuthentication
+    from agentauth.identity import revocation
+    from agentauth.resource.authentication import JWTAuthentication
 
     request = Request(APIRequestFactory().get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {raw_token}"))
     authentication = JWTAuthentication()

@@ -1,7 +1,7 @@
 """AgentAuth with API monitoring switched off, for scenario 5's "off" run.
 
 With `AGENTAUTH_MONITORING=False` honoured by the product this is just its own entry point; until
-the product has that switch, the per-call activity counter (monitoring.note_call) becomes a no-op.
+the product has that switch, the per-call activity counter (activity.note_call) becomes a no-op.
 """
 
 from agentauth.wsgi import application  # sets Django up: import it first  # isort: skip
@@ -10,15 +10,15 @@ import sys
 
 from django.conf import settings
 
-from agentauth import monitoring
+from agentauth.monitoring import activity
 
 MARKER = "bench-monitoring-off:"
 
 if hasattr(settings, "AGENTAUTH_MONITORING"):
     print(MARKER, "the product's AGENTAUTH_MONITORING=False", file=sys.stderr, flush=True)
 else:
-    monitoring.note_call = lambda *args, **kwargs: None
-    print(MARKER, "monitoring.note_call replaced by a no-op (the product has no switch)", file=sys.stderr, flush=True)
+    activity.note_call = lambda *args, **kwargs: None
+    print(MARKER, "activity.note_call replaced by a no-op (the product has no switch)", file=sys.stderr, flush=True)
 
 
 def __getattr__(name):

@@ -430,8 +430,8 @@ def seed_children(spec):
 
 
 def _agent_for(user, with_token):
-    from agentauth import tokens
-    from agentauth.registration import register_agent
+    from agentauth.identity import tokens
+    from agentauth.oauth.registration import register_agent
 
     agent, _ = register_agent(
         name=f"Bench agent {user.pk}",
@@ -474,7 +474,7 @@ def _create_approval(ask):
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from agentauth.models import Agent
+    from agentauth.identity.models import Agent
     from approvals import services
     from examples import payments
 

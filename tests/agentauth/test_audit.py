@@ -7,8 +7,10 @@ from django.core.management import CommandError, call_command
 from django.db import connections, transaction
 from django.test import Client
 
-from agentauth import audit, grants
-from agentauth.models import AuditEvent, AuditHead
+from agentauth.audit import trail
+from agentauth.audit.models import AuditEvent, AuditHead
+from agentauth.consent import grants
+from agentauth.identity import lifecycle
 
 
 def events():
@@ -26,7 +28,7 @@ def test_the_life_of_an_agent_is_in_the_log(oauth, cc_agent, alice, client):
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
     oauth.token({"grant_type": "client_credentials", "scope": "payments:execute"}, cc_agent)
     grants.set_scopes(alice, cc_agent, ["documents:read"])
-    grants.suspend(cc_agent)
+    lifecycle.suspend(cc_agent)
     client.post("/accounts/login/", {"username": "alice", "password": "wrong"})
     client.post("/accounts/login/", {"username": "alice", "password": "correct horse battery staple"})
 
@@ -57,7 +59,7 @@ def test_an_intact_chain_verifies(oauth, cc_agent):
 def test_changing_a_row_breaks_the_chain_at_that_row(oauth, cc_agent):
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
-    audit.seal()  # what happens right after each commit (the test's transaction never commits)
+    trail.seal()  # what happens right after each commit (the test's transaction never commits)
     victim = AuditEvent.objects.order_by("id")[1]
     AuditEvent.objects.filter(pk=victim.pk).update(outcome="failure")
 
@@ -68,7 +70,7 @@ def test_changing_a_row_breaks_the_chain_at_that_row(oauth, cc_agent):
 @pytest.mark.catalogue("AU-03")
 def test_deleting_a_row_is_detected(oauth, cc_agent):
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
-    audit.seal()
+    trail.seal()
     middle = AuditEvent.objects.order_by("id")[1]
 
     AuditEvent.objects.filter(pk=middle.pk).delete()
@@ -79,7 +81,7 @@ def test_deleting_a_row_is_detected(oauth, cc_agent):
 
 def test_deleting_the_newest_rows_is_detected(oauth, cc_agent):
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
-    audit.seal()
+    trail.seal()
 
     AuditEvent.objects.filter(pk=AuditEvent.objects.order_by("-id").first().pk).delete()
 
@@ -89,11 +91,11 @@ def test_deleting_the_newest_rows_is_detected(oauth, cc_agent):
 
 def test_records_are_sealed_into_the_chain_soon_after_their_transaction_commits(transactional_db):
     with transaction.atomic():
-        audit.record("test.first")
-        audit.record("test.second")
+        trail.record("test.first")
+        trail.record("test.second")
         assert len(connections["default"].run_on_commit) == 1  # one wake-up per transaction
 
-    assert audit.sealer.wait_idle(10)
+    assert trail.sealer.wait_idle(10)
     first, second = AuditEvent.objects.order_by("seq")
     assert first.seq is not None and second.seq == first.seq + 1
     assert second.prev_hash == first.hash
@@ -117,15 +119,15 @@ def test_audited_writers_and_sealers_do_not_wait_for_a_busy_sealer(requires_post
     other.start()
     holding.wait(5)
     try:
-        audit.record("test.while_busy")  # commits, wakes this process's sealer, which finds the head taken
-        skipped = audit.sealer.wait_idle(5)  # a sealer blocked on the head would sit there until released
+        trail.record("test.while_busy")  # commits, wakes this process's sealer, which finds the head taken
+        skipped = trail.sealer.wait_idle(5)  # a sealer blocked on the head would sit there until released
         assert AuditEvent.objects.get(event="test.while_busy").seq is None
     finally:
         release.set()
         other.join()
 
     assert skipped
-    assert audit.seal() == 1
+    assert trail.seal() == 1
     assert "intact" in verify()
 
 
@@ -133,7 +135,7 @@ def test_a_change_that_rolls_back_leaves_no_record(alice, cc_agent):
     before = AuditEvent.objects.count()
 
     with pytest.raises(RuntimeError), transaction.atomic():
-        grants.suspend(cc_agent)
+        lifecycle.suspend(cc_agent)
         raise RuntimeError("the request failed after the change")
 
     assert AuditEvent.objects.count() == before
@@ -147,9 +149,9 @@ def test_the_admin_can_read_but_not_change_the_log(admin_client, oauth, cc_agent
     oauth.token({"grant_type": "client_credentials"}, cc_agent)
     entry = AuditEvent.objects.first()
 
-    listing = admin_client.get("/admin/agentauth/auditevent/")
-    change = admin_client.post(f"/admin/agentauth/auditevent/{entry.pk}/change/", {"outcome": "x"})
-    delete = admin_client.post(f"/admin/agentauth/auditevent/{entry.pk}/delete/", {"post": "yes"})
+    listing = admin_client.get("/admin/audit/auditevent/")
+    change = admin_client.post(f"/admin/audit/auditevent/{entry.pk}/change/", {"outcome": "x"})
+    delete = admin_client.post(f"/admin/audit/auditevent/{entry.pk}/delete/", {"post": "yes"})
 
     assert listing.status_code == 200
     assert change.status_code == 403 and delete.status_code == 403
@@ -157,7 +159,7 @@ def test_the_admin_can_read_but_not_change_the_log(admin_client, oauth, cc_agent
 
 
 def test_admin_changes_are_logged(admin_client, cc_agent):
-    from agentauth.models import Scope
+    from agentauth.identity.models import Scope
 
     scope = Scope.objects.get(name="documents:read")
     admin_client.post("/admin/agentauth/agent/", {"action": "suspend", "_selected_action": [cc_agent.pk]})
@@ -191,7 +193,7 @@ def test_no_secret_or_token_reaches_the_log(oauth, cc_agent, alice_oauth, web_ag
 
 
 def test_injected_newlines_stay_inside_one_record(cc_agent):
-    audit.record("test.event", details={"note": "ok\n2026-01-01 INFO decision=approve user=admin\x1b[31m"})
+    trail.record("test.event", details={"note": "ok\n2026-01-01 INFO decision=approve user=admin\x1b[31m"})
 
     entry = AuditEvent.objects.get(event="test.event")
     assert entry.details["note"].startswith("ok\n")
@@ -199,7 +201,7 @@ def test_injected_newlines_stay_inside_one_record(cc_agent):
 
 
 def test_nul_bytes_in_hostile_input_do_not_break_the_log(db):
-    audit.record("test.hostile", actor="a\x00b", client_id="c\x00", scope="s\x00", details={"k\x00": ["v\x00"]})
+    trail.record("test.hostile", actor="a\x00b", client_id="c\x00", scope="s\x00", details={"k\x00": ["v\x00"]})
 
     entry = AuditEvent.objects.get(event="test.hostile")
     assert "\x00" not in entry.actor + entry.client_id + entry.scope + json.dumps(entry.details)

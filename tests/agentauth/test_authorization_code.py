@@ -1,6 +1,7 @@
 import pytest
 
-from agentauth.models import AuthorizationCode, Grant
+from agentauth.consent.models import Grant
+from agentauth.identity.models import AuthorizationCode
 
 from ..conftest import pkce_pair, query_of
 
@@ -113,7 +114,7 @@ def test_a_missing_verifier_is_refused(alice_oauth, web_agent):
 
 @pytest.mark.catalogue("AC-04")
 def test_a_code_is_bound_to_its_agent(alice_oauth, web_agent, public_agent, catalogue):
-    from agentauth.registration import register_agent
+    from agentauth.oauth.registration import register_agent
 
     evil, secret = register_agent(
         name="Evil", grant_types=["authorization_code"], redirect_uris=["https://agent.example/cb"]

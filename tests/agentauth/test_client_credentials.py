@@ -3,8 +3,8 @@ import json
 import pytest
 from jwcrypto import jwt
 
-from agentauth import keys
-from agentauth.registration import register_agent
+from agentauth.identity import keys
+from agentauth.oauth.registration import register_agent
 
 
 def bearer(token):

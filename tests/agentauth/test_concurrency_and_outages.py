@@ -9,8 +9,8 @@ import requests
 from django.core.cache import cache
 from django.db import connections
 
-from agentauth import revocation
-from agentauth.models import Revocation
+from agentauth.identity import revocation
+from agentauth.identity.models import Revocation
 
 from ..conftest import basic_auth
 
@@ -62,7 +62,7 @@ def test_one_code_redeemed_by_25_requests_at_once_yields_one_token(
         thread.join()
 
     assert sorted(statuses) == [200] + [400] * 24
-    from agentauth.models import AccessToken
+    from agentauth.identity.models import AccessToken
 
     assert AccessToken.objects.count() == 1
 
@@ -101,9 +101,9 @@ def test_ten_parallel_refreshes_yield_at_most_one_successor(requires_postgres, l
 def test_revocations_survive_a_redis_restart(redis_url, oauth, cc_agent, client):
     token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
     client.get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {token}")
-    from agentauth import grants
+    from agentauth.identity import lifecycle
 
-    grants.suspend(cc_agent)
+    lifecycle.suspend(cc_agent)
     cache.clear()  # Redis restarted without persistence: every key is gone, the marker too
 
     response = client.get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -115,9 +115,9 @@ def test_revocations_survive_a_redis_restart(redis_url, oauth, cc_agent, client)
 @pytest.mark.catalogue("FT-01")
 def test_revocation_check_falls_back_to_the_database_when_redis_is_down(oauth, cc_agent, client, settings, db):
     token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
-    from agentauth import grants
+    from agentauth.identity import lifecycle
 
-    grants.suspend(cc_agent)
+    lifecycle.suspend(cc_agent)
     assert Revocation.objects.exists()
     settings.CACHES = {
         "default": {
@@ -154,7 +154,7 @@ def test_when_neither_redis_nor_the_database_can_answer_the_api_fails_closed(oau
 
 @pytest.mark.django_db(transaction=True)
 def test_a_cold_key_cache_never_shows_a_half_loaded_key_set(oauth, cc_agent, monkeypatch):
-    from agentauth import keys, tokens
+    from agentauth.identity import keys, tokens
 
     token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
     keys.clear_cache()

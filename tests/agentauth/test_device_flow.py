@@ -2,7 +2,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from agentauth.models import DeviceAuthorization
+from agentauth.identity.models import DeviceAuthorization
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -83,7 +83,7 @@ def test_expired_device_code_answers_expired_token(client, device_agent):
 
 @pytest.mark.catalogue("DF-03")
 def test_device_code_of_another_agent_is_invalid_grant(client, device_agent, catalogue):
-    from agentauth.registration import register_agent
+    from agentauth.oauth.registration import register_agent
 
     other, _ = register_agent(name="Other", grant_types=[DEVICE_GRANT], confidential=False)
     started = start(client, device_agent)

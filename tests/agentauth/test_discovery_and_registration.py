@@ -6,8 +6,8 @@ from urllib.parse import urlencode
 import pytest
 from django.core.management import call_command
 
-from agentauth import keys
-from agentauth.models import Agent, SigningKey
+from agentauth.identity import keys
+from agentauth.identity.models import Agent, SigningKey
 
 
 def test_metadata_lists_every_endpoint(client, catalogue, settings):
@@ -178,7 +178,7 @@ def introspect(client, agent, token):
 
 
 def test_introspection_is_for_resource_servers_only(client, oauth, cc_agent, catalogue):
-    from agentauth.registration import register_agent
+    from agentauth.oauth.registration import register_agent
 
     token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
     server, secret = register_agent(name="Resource server", grant_types=["client_credentials"])

@@ -28,7 +28,7 @@ def issuer(live_server, settings):
         "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": f"{url}/api/",
         "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [url],
     }
-    from agentauth.seed import seed_scopes
+    from agentauth.identity.seed import seed_scopes
 
     seed_scopes()
     return url

@@ -7,8 +7,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentauth import rar, scopes
-from agentauth.redirects import redirect_uri_matches
+from agentauth.identity import rar, scopes
+from agentauth.identity.redirects import redirect_uri_matches
 
 
 def bearer(token):

@@ -6,8 +6,10 @@ import redis
 from django.test import Client
 from django.utils import timezone
 
-from agentauth import grants, monitoring
-from agentauth.models import ActivityMinute, Agent, Alert, PersonSettings, ScopeUse
+from agentauth.consent import grants
+from agentauth.identity.models import Agent
+from agentauth.monitoring import activity
+from agentauth.monitoring.models import ActivityMinute, Alert, PersonSettings, ScopeUse
 
 from ..conftest import with_rate
 
@@ -27,7 +29,7 @@ def call(token, times=1, **headers):
 
 
 def flush_now():
-    return monitoring.flush(now=time.time() + 120)
+    return activity.flush(now=time.time() + 120)
 
 
 def test_api_calls_are_counted_per_minute_not_per_row(token, cc_agent, alice):
@@ -85,7 +87,7 @@ def test_a_new_ip_address_raises_an_alert_but_the_first_one_does_not(token):
     assert "10.9.9.9" in alert.summary
 
 
-def test_repeated_denials_raise_an_alert(alice, payer):
+def test_repeated_denials_raise_an_alert(alice, payer, django_capture_on_commit_callbacks):
     from approvals import services
 
     for _ in range(3):
@@ -97,7 +99,8 @@ def test_repeated_denials_raise_an_alert(alice, payer):
             params={"amount": "5.00", "currency": "EUR", "to": "x", "memo": ""},
             authorization_details=[],
         )
-        services.decide(approval, approve=False, by=alice)
+        with django_capture_on_commit_callbacks(execute=True):  # the rule runs after the decision commits
+            services.decide(approval, approve=False, by=alice)
 
     assert Alert.objects.filter(rule="repeated_denials", agent=payer).count() == 1
 
@@ -106,7 +109,7 @@ def test_the_same_alert_is_not_raised_twice_in_an_hour(token):
     call(token, 61)
     flush_now()
     call(token, 61)
-    monitoring.flush(now=time.time() + 240)
+    activity.flush(now=time.time() + 240)
 
     assert Alert.objects.filter(rule="rate_spike").count() == 1
 
@@ -182,12 +185,12 @@ def test_activity_older_than_an_hour_is_not_the_baseline(token, cc_agent, alice)
 def test_a_hot_agents_repeated_calls_write_only_the_counter(redis_url, token):
     store = redis.Redis.from_url(redis_url, decode_responses=True)
     call(token)  # the first call writes the counter, the minute's expiry, the scope's use, the origin
-    store.delete(monitoring.SCOPE_USE)
+    store.delete(activity.SCOPE_USE)
 
     call(token, 4)
 
-    assert not store.exists(monitoring.SCOPE_USE)  # written at most once a minute per process
-    counters = store.hgetall(f"{monitoring.ACTIVITY}{int(time.time() // 60)}")
+    assert not store.exists(activity.SCOPE_USE)  # written at most once a minute per process
+    counters = store.hgetall(f"{activity.ACTIVITY}{int(time.time() // 60)}")
     assert sum(int(count) for count in counters.values()) == 5
 
 
@@ -203,4 +206,4 @@ def test_what_could_not_be_written_is_written_by_the_next_call(redis_url, token,
     monkeypatch.setattr(redis.client.Pipeline, "execute", real_execute)
     call(token)
 
-    assert store.hlen(monitoring.SCOPE_USE) == 1
+    assert store.hlen(activity.SCOPE_USE) == 1

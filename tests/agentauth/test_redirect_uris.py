@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentauth.models import AuthorizationCode
-from agentauth.redirects import validate_redirect_uri
-from agentauth.registration import register_agent
+from agentauth.identity.models import AuthorizationCode
+from agentauth.identity.redirects import validate_redirect_uri
+from agentauth.oauth.registration import register_agent
 
 from ..conftest import OAuthClient, pkce_pair, query_of
 

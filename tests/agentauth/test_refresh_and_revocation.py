@@ -2,8 +2,10 @@ import base64
 
 import pytest
 
-from agentauth import grants
-from agentauth.models import AccessToken, Grant, RefreshToken
+from agentauth.consent import grants
+from agentauth.consent.models import Grant
+from agentauth.identity import lifecycle
+from agentauth.identity.models import AccessToken, RefreshToken
 
 
 def bearer(token):
@@ -55,7 +57,7 @@ def test_refresh_cannot_widen_scope(alice_oauth, web_agent):
 
 @pytest.mark.catalogue("RT-04")
 def test_a_refresh_token_is_bound_to_its_agent(alice_oauth, web_agent, catalogue):
-    from agentauth.registration import register_agent
+    from agentauth.oauth.registration import register_agent
 
     evil, secret = register_agent(
         name="Evil", grant_types=["authorization_code", "refresh_token"], redirect_uris=["https://evil.test/cb"]
@@ -107,10 +109,10 @@ def test_suspending_an_agent_cuts_it_off_and_resuming_does_not_revive_old_tokens
 ):
     old = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
 
-    grants.suspend(cc_agent)
+    lifecycle.suspend(cc_agent)
     refused = oauth.token({"grant_type": "client_credentials"}, cc_agent)
     with django_capture_on_commit_callbacks(execute=True):
-        grants.resume(cc_agent)
+        lifecycle.resume(cc_agent)
     new = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
 
     assert refused.status_code in (400, 401)
@@ -120,7 +122,7 @@ def test_suspending_an_agent_cuts_it_off_and_resuming_does_not_revive_old_tokens
 
 def test_a_suspended_agents_live_token_fails_even_if_its_row_survived(oauth, cc_agent, client):
     token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
-    from agentauth import revocation
+    from agentauth.identity import revocation
 
     revocation.add(revocation.agent_key(cc_agent.client_id))
 

@@ -11,7 +11,7 @@ import random
 import pytest
 from channels_redis.core import RedisChannelLayer
 
-from approvals.reads import ChannelReader, SafeReads
+from agentauth.lib.channel_reads import ChannelReader, SafeReads
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 
-from agentauth.models import Agent
-from agentauth.registration import register_agent
+from agentauth.identity.models import Agent
+from agentauth.oauth.registration import register_agent
 from approvals import services
 from approvals.models import ApprovalRequest
 from examples.models import Payment

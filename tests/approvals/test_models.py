@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from agentauth.registration import register_agent
+from agentauth.oauth.registration import register_agent
 from approvals.models import AlreadyDecided, ApprovalRequest, canonical_hash
 
 

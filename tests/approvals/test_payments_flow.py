@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from agentauth import grants
+from agentauth.consent import grants
 from approvals.models import ApprovalPolicy, ApprovalRequest
 from examples.models import Payment
 
@@ -283,7 +283,7 @@ def test_wait_must_be_a_number(pay_token):
 def test_no_decision_without_its_audit_record(pay_token, person, monkeypatch):
     from django.db import OperationalError
 
-    from agentauth.models import AuditEvent
+    from agentauth.audit.models import AuditEvent
 
     approval_id = pay(pay_token).json()["approval_id"]
 

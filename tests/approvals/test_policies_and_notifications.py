@@ -6,8 +6,8 @@ from django.core import mail
 from django.test import Client
 from jwcrypto import jwt
 
-from agentauth import keys
-from agentauth.models import Agent
+from agentauth.identity import keys
+from agentauth.identity.models import Agent
 from approvals import services
 from approvals.models import ApprovalPolicy
 
@@ -116,7 +116,7 @@ def test_a_decision_is_called_back_as_a_signed_jwt(alice, payer, settings, djang
 
 @pytest.mark.parametrize("uri", ["http://127.0.0.1:9/hook", "http://10.0.0.1/hook", "ftp://x/hook"])
 def test_callbacks_go_to_https_only_in_production(uri, settings):
-    from approvals.notifications import callback_allowed
+    from live.notifications import callback_allowed
 
     settings.APPROVAL_CALLBACK_ALLOW_LOOPBACK = False
 

@@ -36,7 +36,7 @@ def wait_for(condition, timeout=15):
 
 
 def test_approving_from_the_pushed_alert_runs_the_payment_once(page, shoot, catalogue):
-    from agentauth.registration import register_agent
+    from agentauth.oauth.registration import register_agent
 
     person = UserFactory(username="heidi")
     agent, secret = register_agent(
@@ -75,7 +75,7 @@ def test_approving_from_the_pushed_alert_runs_the_payment_once(page, shoot, cata
 
 
 def test_the_approval_page_with_countdown(page, shoot, catalogue):
-    from agentauth.registration import register_agent
+    from agentauth.oauth.registration import register_agent
     from approvals import services
 
     person = UserFactory(username="ivan")

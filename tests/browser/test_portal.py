@@ -5,8 +5,8 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client
 
-from agentauth.models import Agent
-from agentauth.registration import register_agent
+from agentauth.identity.models import Agent
+from agentauth.oauth.registration import register_agent
 
 from ..conftest import OAuthClient
 from ..factories import UserFactory
@@ -101,7 +101,8 @@ def test_history_and_password_reset_pages(page, live_server, person, shoot, cata
     page.goto(live_server.url + "/history/")
     assert "Notes bot" in page.inner_text("main")
     shoot(page, "history")
-    from agentauth.models import Agent, Alert
+    from agentauth.identity.models import Agent
+    from agentauth.monitoring.models import Alert
 
     notes_bot = Agent.objects.get(name="Notes bot")
     Alert.objects.create(

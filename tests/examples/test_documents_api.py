@@ -10,8 +10,8 @@ from jwcrypto import jwk, jwt
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from agentauth import keys
-from agentauth.api import JWTAuthentication
+from agentauth.identity import keys
+from agentauth.resource.authentication import JWTAuthentication
 
 from ..conftest import OAuthClient
 
@@ -158,7 +158,7 @@ def test_a_refresh_token_is_not_an_access_token(alice_oauth, web_agent, client):
 
 @pytest.mark.catalogue("SC-04")
 def test_persons_see_only_their_own_documents(client, catalogue, alice, bob):
-    from agentauth.registration import register_agent
+    from agentauth.oauth.registration import register_agent
 
     agent, secret = register_agent(
         name="Bob's", owner=bob, grant_types=["client_credentials"], grant_scopes=["documents:read"]

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.specs.openapi import checks
 
-from agentauth.registration import register_agent
+from agentauth.oauth.registration import register_agent
 
 from ..conftest import OAuthClient
 

@@ -12,7 +12,7 @@ from django.db import connections
 from django.test import Client
 from websockets.sync.client import connect
 
-from agentauth.registration import register_agent
+from agentauth.oauth.registration import register_agent
 from approvals.models import ApprovalRequest
 from examples.models import Payment
 
@@ -109,9 +109,9 @@ def test_a_revoked_token_stays_refused_while_redis_is_down_and_after_it_restarts
     token = token_for(agent)
     with asgi_process(REDIS_URL=own_redis.url) as (base, _):
         assert requests.get(f"{base}/api/v1/documents/", headers={"Authorization": f"Bearer {token}"}).ok
-        from agentauth import grants
+        from agentauth.identity import lifecycle
 
-        grants.suspend(agent)  # written to the database (and to the test process's cache, not theirs)
+        lifecycle.suspend(agent)  # written to the database (and to the test process's cache, not theirs)
         own_redis.stop()
         during = requests.get(f"{base}/api/v1/documents/", headers={"Authorization": f"Bearer {token}"})
         own_redis.start()

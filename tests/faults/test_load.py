@@ -18,7 +18,7 @@ import pytest
 import requests
 import websockets
 
-from agentauth.registration import register_agent
+from agentauth.oauth.registration import register_agent
 from approvals.models import ApprovalRequest
 from examples.models import Payment
 

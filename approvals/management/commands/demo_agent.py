@@ -11,8 +11,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from agentauth.models import Agent
-from agentauth.registration import register_agent, rotate_secret
+from agentauth.identity.models import Agent
+from agentauth.oauth.registration import register_agent, rotate_secret
 
 AGENT_NAME = "Demo payment agent"
 FINAL = {"executed", "denied", "expired", "cancelled", "failed"}

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from agentauth import audit, monitoring
+from agentauth.audit import trail
+from agentauth.monitoring import activity
 from approvals import services
 
 
@@ -21,8 +22,8 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         expired = services.expire_overdue()
         requeued = services.requeue_stuck(older_than=timedelta(seconds=options["stuck_after"]))
-        folded = monitoring.flush()
-        sealed = audit.seal()
+        folded = activity.flush()
+        sealed = trail.seal()
         self.stdout.write(
             f"expired {expired}, re-sent {requeued}, folded {folded} activity row(s), sealed {sealed} audit record(s)"
         )

@@ -1,0 +1,35 @@
+"""Admin for grants and their history."""
+
+from django.contrib import admin
+
+from agentauth.lib.admin import RecordAdmin
+
+from . import grants
+from .models import Grant, GrantChange
+
+
+@admin.register(Grant)
+class GrantAdmin(admin.ModelAdmin):
+    list_display = ["user", "agent", "scope_list", "granted_at", "changed_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "agent__name", "agent__client_id"]
+    raw_id_fields = ["user", "agent"]
+    actions = ["revoke"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, grant):
+        return " ".join(grant.scopes)
+
+    @admin.action(description="Revoke selected grants (and every token they back)")
+    def revoke(self, request, queryset):
+        for grant in queryset.select_related("user", "agent"):
+            grants.revoke_grant(grant.user, grant.agent, via=GrantChange.Via.ADMIN)
+        self.message_user(request, "Grants revoked.")
+
+
+@admin.register(GrantChange)
+class GrantChangeAdmin(RecordAdmin):
+    list_display = ["at", "grant", "summary", "via"]
+    list_filter = ["via"]
+    search_fields = ["grant__user__username", "grant__agent__name"]
+    list_select_related = ["grant__user", "grant__agent"]

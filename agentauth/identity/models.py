@@ -1,0 +1,246 @@
+"""Agents (OAuth clients with an identity of their own), the scope catalogue, signing keys, the
+revocation list, and the DOT token tables swapped into this app."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.db import connections, models
+from django.utils import timezone
+from oauth2_provider.models import (
+    AbstractAccessToken,
+    AbstractApplication,
+    AbstractDeviceGrant,
+    AbstractGrant,
+    AbstractIDToken,
+    AbstractRefreshToken,
+)
+
+from .redirects import redirect_uri_matches, validate_redirect_uris
+
+SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}:(read|write|execute)$")
+
+# Standard grant type names (RFC 6749, RFC 8628) and DOT's internal spelling of each.
+AUTHORIZATION_CODE = "authorization_code"
+CLIENT_CREDENTIALS = "client_credentials"
+DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
+REFRESH_TOKEN = "refresh_token"
+CIBA = "urn:openid:params:grant-type:ciba"
+GRANT_TYPES = (AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, REFRESH_TOKEN, CIBA)
+DOT_GRANT_NAMES = {
+    AbstractApplication.GRANT_AUTHORIZATION_CODE: AUTHORIZATION_CODE,
+    AbstractApplication.GRANT_CLIENT_CREDENTIALS: CLIENT_CREDENTIALS,
+    AbstractApplication.GRANT_DEVICE_CODE: DEVICE_CODE,
+}
+
+
+def scope_list(value):
+    """Split a space-delimited scope string into a sorted list without duplicates."""
+    return sorted(set(value.split())) if value else []
+
+
+class Scope(models.Model):
+    """One entry of the scope catalogue: `<resource>:<action>`."""
+
+    class Risk(models.TextChoices):
+        LOW = "low"
+        MEDIUM = "medium"
+        HIGH = "high"
+
+    name = models.CharField(max_length=80, unique=True, help_text="resource:action, action is read, write or execute")
+    description = models.CharField(max_length=200, help_text="Plain words a person understands")
+    risk = models.CharField(max_length=10, choices=Risk, default=Risk.LOW)
+    requires_approval = models.BooleanField(
+        default=False, help_text="Actions under this scope wait for the person's approval"
+    )
+    permission = models.CharField(
+        max_length=150, blank=True, help_text="app_label.codename a person must hold to grant this scope"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if not SCOPE_PATTERN.match(self.name):
+            raise ValidationError({"name": "Use resource:action, with action one of read, write, execute."})
+
+    @property
+    def resource(self):
+        return self.name.split(":", 1)[0]
+
+    @property
+    def action(self):
+        return self.name.split(":", 1)[1]
+
+
+class AgentQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+    def for_token_request(self, client_id):
+        """The agent with its owner and the names of its allowed scopes: the token endpoint needs
+        all three. The names come from one plain SELECT, because building that query with the
+        ORM (a subquery or a prefetch) cost more CPU than its round trip."""
+        agent = self.select_related("user").get(client_id=client_id)
+        through, scope = Agent.allowed_scopes.through._meta, Scope._meta
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT s.name FROM {through.db_table} t JOIN {scope.db_table} s ON s.id = t.scope_id "  # noqa: S608
+                "WHERE t.agent_id = %s",
+                [agent.pk],
+            )
+            agent.allowed_scope_names = [name for (name,) in cursor.fetchall()]
+        return agent
+
+
+class Agent(AbstractApplication):
+    """An AI agent: an OAuth client with an identity of its own, separate from its person."""
+
+    class Kind(models.TextChoices):
+        BYO = "byo", "Brought by a person"
+        FIRST_PARTY = "first_party", "Shipped by the application"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active"
+        SUSPENDED = "suspended"
+        REVOKED = "revoked"
+
+    class RegisteredVia(models.TextChoices):
+        PORTAL = "portal"
+        API = "api", "Registration API"
+        ADMIN = "admin"
+        COMMAND = "command"
+
+    description = models.TextField(blank=True, max_length=2000)
+    developer = models.CharField(max_length=200, blank=True)
+    homepage_uri = models.URLField(blank=True)
+    logo_uri = models.URLField(blank=True)
+    kind = models.CharField(max_length=20, choices=Kind, default=Kind.BYO)
+    status = models.CharField(max_length=20, choices=Status, default=Status.ACTIVE)
+    grant_types = models.JSONField(default=list, help_text="Standard grant type names this agent may use")
+    registered_via = models.CharField(max_length=20, choices=RegisteredVia, default=RegisteredVia.ADMIN)
+    allowed_scopes = models.ManyToManyField(
+        Scope, blank=True, help_text="Limit the agent to these scopes; empty means any catalogue scope"
+    )
+    callback_uri = models.URLField(
+        blank=True, help_text="Where approval decisions are POSTed as signed JWTs (https only)"
+    )
+    ciba_delivery_mode = models.CharField(
+        max_length=10, choices=[("poll", "poll"), ("ping", "ping")], default="poll", help_text="CIBA token delivery"
+    )
+    ciba_notification_endpoint = models.URLField(blank=True, help_text="CIBA ping mode: where to notify (https)")
+    is_resource_server = models.BooleanField(default=False, help_text="May call the introspection endpoint (RFC 7662)")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    secret_rotated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AgentQuerySet.as_manager()
+
+    class Meta(AbstractApplication.Meta):
+        verbose_name = "agent"
+
+    def __str__(self):
+        return self.name or self.client_id
+
+    @property
+    def owner(self):
+        return self.user
+
+    @property
+    def verified(self):
+        """First-party agents are vouched for by the application; anything else is self-described."""
+        return self.kind == self.Kind.FIRST_PARTY
+
+    @property
+    def is_active(self):
+        return self.status == self.Status.ACTIVE
+
+    def allows_grant_type(self, *grant_types):
+        # DOT allows one grant type per application; an agent may hold several.
+        return any(DOT_GRANT_NAMES.get(name, name) in self.grant_types for name in grant_types)
+
+    def is_usable(self, request):
+        return self.is_active
+
+    def redirect_uri_allowed(self, uri):
+        return redirect_uri_matches(uri, self.redirect_uris.split())
+
+    def clean(self):
+        errors = {}
+        try:
+            validate_redirect_uris(self.redirect_uris.split())
+        except ValidationError as error:
+            errors["redirect_uris"] = error.messages
+        unknown = set(self.grant_types) - set(GRANT_TYPES)
+        if unknown:
+            errors["grant_types"] = f"Unsupported grant types: {', '.join(sorted(unknown))}"
+        if AUTHORIZATION_CODE in self.grant_types and not self.redirect_uris.split():
+            errors["redirect_uris"] = "The authorization code flow needs at least one redirect URI."
+        if errors:
+            raise ValidationError(errors)
+
+    def scope_names(self):
+        """The scopes this agent may ever ask for (None: the whole catalogue).
+
+        Read once per instance into Django's prefetch cache (which changing the scopes clears):
+        one token request asks several times. Agents read `for_token_request` have them already."""
+        if hasattr(self, "allowed_scope_names"):
+            return self.allowed_scope_names or None
+        models.prefetch_related_objects([self], "allowed_scopes")
+        names = [scope.name for scope in self.allowed_scopes.all()]
+        return names or None
+
+
+class SigningKey(models.Model):
+    """An ES256 key that signs access tokens; the private half is encrypted at rest."""
+
+    kid = models.CharField(max_length=64, unique=True)
+    algorithm = models.CharField(max_length=10, default="ES256")
+    encrypted_private_key = models.TextField()
+    public_jwk = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.kid
+
+    @property
+    def is_current(self):
+        return self.retired_at is None
+
+
+class Revocation(models.Model):
+    """The durable copy of the revocation list; the cache holds the fast copy."""
+
+    key = models.CharField(max_length=200, unique=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return self.key
+
+
+# The DOT models, swapped into this app before the first migration (STACK-NOTES §2.7).
+class AccessToken(AbstractAccessToken):
+    jti = models.CharField(max_length=64, blank=True, db_index=True)
+
+
+class RefreshToken(AbstractRefreshToken):
+    pass
+
+
+class IDToken(AbstractIDToken):
+    pass
+
+
+class AuthorizationCode(AbstractGrant):
+    pass
+
+
+class DeviceAuthorization(AbstractDeviceGrant):
+    # DOT's last_checked is auto_now (set at creation too); slow_down needs the last poll.
+    polled_at = models.DateTimeField(null=True, blank=True)

@@ -1,0 +1,35 @@
+"""Keep the revocation list in step with the token tables and the people they act for."""
+
+from django.conf import settings
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from . import lifecycle, revocation
+from .models import AccessToken
+
+
+@receiver(post_delete, sender=AccessToken)
+def denylist_deleted_access_token(sender, instance, **kwargs):
+    # DOT revokes an access token by deleting its row; the JWT itself lives on until `exp`, so
+    # its jti must be refused by every API until then. Expired tokens need no entry.
+    if instance.jti and instance.expires > timezone.now():
+        revocation.add(revocation.jti_key(instance.jti), instance.expires)
+
+
+@receiver(pre_save, sender=settings.AUTH_USER_MODEL)
+def notice_credential_change(sender, instance, update_fields=None, **kwargs):
+    if instance.pk is None or (update_fields is not None and not {"password", "is_active"} & set(update_fields)):
+        return
+    before = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    instance._agentauth_sign_out = bool(
+        before and (before["password"] != instance.password or (before["is_active"] and not instance.is_active))
+    )
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def revoke_tokens_when_credentials_change(sender, instance, **kwargs):
+    # A new password or a disabled account ends every session, the agents' included (RT-06).
+    if getattr(instance, "_agentauth_sign_out", False):
+        instance._agentauth_sign_out = False
+        lifecycle.revoke_person_tokens(instance)

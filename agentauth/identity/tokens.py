@@ -1,0 +1,214 @@
+"""JWT access tokens (RFC 9068): issued by the token endpoint, verified offline by any API."""
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+import jwt
+from django.conf import settings
+from django.utils import timezone
+from oauth2_provider.models import set_token_value
+from oauthlib.oauth2.rfc6749 import errors
+
+from agentauth.audit import trail
+
+from . import keys, revocation
+from .models import AccessToken
+
+TOKEN_TYPE = "at+jwt"
+ALGORITHM = "ES256"
+# A real access token is well under 2 KB; anything far larger is refused before parsing.
+MAX_TOKEN_LENGTH = 8192
+# Clock skew allowed between us and the APIs verifying our tokens, on exp and iat.
+CLOCK_SKEW_SECONDS = 60
+REQUIRED_CLAIMS = ["iss", "aud", "exp", "iat", "sub", "jti", "client_id", "scope"]
+
+
+class InvalidToken(Exception):
+    """The token is malformed, forged, expired, meant for someone else, or revoked."""
+
+
+class RevokedToken(InvalidToken):
+    """Genuine, but revoked: we know which agent presented it."""
+
+    def __init__(self, claims):
+        super().__init__("token revoked")
+        self.claims = claims
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a verified access token says: who it acts for, which agent holds it, what it may do."""
+
+    subject: str
+    client_id: str
+    scopes: frozenset
+    jti: str
+    expires_at: int
+    audience: tuple
+    raw: dict
+
+    def has_scopes(self, required):
+        return set(required) <= self.scopes
+
+
+def audience_for(request):
+    """RFC 8707: the resources the agent named (within what it was granted), else our own API."""
+    requested = getattr(request, "resource", None)
+    requested = [requested] if isinstance(requested, str) else list(requested or [])
+    code = getattr(request, "authorization_code", None)
+    refresh = getattr(request, "refresh_token_instance", None)
+    inherited = (code.resource if code else None) or (refresh.resource if refresh else None) or []
+    audience = requested or inherited or [settings.AGENTAUTH_API_AUDIENCE]
+    known = set(settings.AGENTAUTH_RESOURCES)
+    if not set(audience) <= known or (inherited and not set(audience) <= set(inherited)):
+        raise errors.CustomOAuth2Error(
+            error="invalid_target", description="Unknown or ungranted resource.", request=request
+        )
+    return audience[0] if len(audience) == 1 else audience
+
+
+def _claims(*, subject, client_id, audience, scopes, lifetime):
+    now = int(time.time())
+    return {
+        "iss": settings.AGENTAUTH_ISSUER,
+        "sub": subject,
+        "aud": audience,
+        "client_id": client_id,
+        "scope": " ".join(scopes),
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + int(lifetime),
+    }
+
+
+def _sign(claims):
+    kid, key = keys.token_signer()
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"typ": TOKEN_TYPE, "kid": kid})
+
+
+def generate_access_token(request):
+    """oauthlib token generator: sign an RFC 9068 JWT for the validated request."""
+    user = getattr(request, "user", None)
+    client = request.client
+    claims = _claims(
+        subject=str(user.pk) if user is not None else f"agent:{client.client_id}",
+        client_id=client.client_id,
+        audience=audience_for(request),
+        scopes=request.scopes or [],
+        lifetime=request.expires_in,
+    )
+    # Remembered so the stored AccessToken row can name its jti (revocation looks it up).
+    request.access_token_jti = claims["jti"]
+    return _sign(claims)
+
+
+def store(raw, *, user, agent, scope, expires, jti, grant_type, **fields):
+    """Keep the issued token's row (hashed value, jti for revocation) and its audit record."""
+    row = AccessToken(user=user, application=agent, scope=scope, expires=expires, jti=jti, **fields)
+    set_token_value(row, raw)
+    row.save()
+    trail.record(
+        "token.issued",
+        actor_type="agent",
+        actor=agent.client_id,
+        subject=user,
+        agent=agent,
+        scope=scope,
+        details={"grant_type": grant_type, "jti": jti},
+    )
+    return row
+
+
+def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
+    """Mint and record an access token outside oauthlib (the CIBA grant); returns (jwt, claims)."""
+    lifetime = lifetime or settings.AGENTAUTH_ACCESS_TOKEN_SECONDS
+    claims = _claims(
+        subject=str(user.pk),
+        client_id=agent.client_id,
+        audience=settings.AGENTAUTH_API_AUDIENCE,
+        scopes=scopes,
+        lifetime=lifetime,
+    ) | (extra_claims or {})
+    raw = _sign(claims)
+    store(
+        raw,
+        user=user,
+        agent=agent,
+        scope=claims["scope"],
+        expires=timezone.now() + timedelta(seconds=lifetime),
+        jti=claims["jti"],
+        grant_type="ciba",
+    )
+    return raw, claims
+
+
+def _verified(raw, audience):
+    """Check signature, registered claims and header; return the claims.
+
+    Nearly every token is signed with the current key, so that is tried first and the token is
+    parsed once; only a token from a retired (or unknown) key pays for a second parse.
+    """
+    current, _ = keys.token_signer()
+    try:
+        kid, decoded = current, _decode(raw, current, audience)
+    except jwt.InvalidSignatureError:
+        kid = jwt.get_unverified_header(raw).get("kid")
+        if kid == current:
+            raise
+        decoded = _decode(raw, kid, audience)
+    header = decoded["header"]
+    if header.get("kid") != kid:
+        raise InvalidToken("kid does not name the key that signed the token")
+    if header.get("typ") != TOKEN_TYPE:
+        raise InvalidToken("not an access token")
+    for forbidden in ("jku", "x5u", "jwk", "x5c", "crit"):
+        if forbidden in header:
+            raise InvalidToken(f"header parameter {forbidden} is not accepted")
+    return decoded["payload"]
+
+
+def _decode(raw, kid, audience):
+    key = keys.verifying_key(kid)
+    if key is None:
+        raise InvalidToken("unknown signing key")
+    return jwt.decode_complete(
+        raw,
+        key,
+        algorithms=[ALGORITHM],
+        audience=audience,
+        issuer=settings.AGENTAUTH_ISSUER,
+        leeway=CLOCK_SKEW_SECONDS,
+        options={"require": REQUIRED_CLAIMS},
+    )
+
+
+def verify_access_token(raw, audience=None):
+    """Verify signature, header and claims offline, then check the revocation list.
+
+    Raises InvalidToken for anything unacceptable and revocation.RevocationUnavailable when
+    the revocation list cannot be read (the caller fails closed).
+    """
+    if not raw or len(raw) > MAX_TOKEN_LENGTH or raw.count(".") != 2:
+        raise InvalidToken("malformed token")
+    try:
+        claims = _verified(raw, audience or settings.AGENTAUTH_API_AUDIENCE)
+    except (jwt.PyJWTError, ValueError, TypeError) as error:
+        raise InvalidToken(str(error)) from None
+    if not all(isinstance(claims.get(name), str) for name in ("sub", "client_id", "jti", "scope")):
+        raise InvalidToken("required claims missing")
+    if not isinstance(claims.get("iat"), int) or claims["iat"] > time.time() + CLOCK_SKEW_SECONDS:
+        raise InvalidToken("issued in the future")
+    if revocation.is_revoked(claims["jti"], claims["client_id"]):
+        raise RevokedToken(claims)
+    aud = claims.get("aud")
+    return AccessClaims(
+        subject=claims["sub"],
+        client_id=claims["client_id"],
+        scopes=frozenset(claims["scope"].split()),
+        jti=claims["jti"],
+        expires_at=claims["exp"],
+        audience=tuple(aud) if isinstance(aud, list) else (aud,),
+        raw=claims,
+    )

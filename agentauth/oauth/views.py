@@ -1,0 +1,368 @@
+"""The authorization server's HTTP endpoints: metadata, JWKS, token, device, registration, health."""
+
+import base64
+import hashlib
+import json
+import logging
+from urllib.parse import unquote
+
+from django.conf import settings
+from django.core.exceptions import BadRequest, ValidationError
+from django.db import transaction
+from django.http import HttpResponse, JsonResponse
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+from oauth2_provider import views as dot_views
+from oauth2_provider.compat import login_not_required
+from oauth2_provider.oauth2_backends import get_oauthlib_core
+from oauth2_provider.views.mixins import OAuthLibMixin
+from oauthlib.common import Request as OAuthlibRequest
+from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
+from agentauth.audit import trail
+from agentauth.identity import keys, scopes
+from agentauth.identity.models import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    DEVICE_CODE,
+    GRANT_TYPES,
+    Agent,
+    RefreshToken,
+)
+from agentauth.identity.rar import detail_types
+from agentauth.identity.revocation import RevocationUnavailable
+from agentauth.identity.tokens import InvalidToken, verify_access_token
+from agentauth.lib import ratelimit
+
+from . import registration
+
+log = logging.getLogger(__name__)
+
+
+def oauth_error(error, description=None, status=400, headers=None):
+    body = {"error": error}
+    if description:
+        body["error_description"] = description
+    response = JsonResponse(body, status=status, headers=headers)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+# Grant types the apps above add to the token endpoint (approvals adds CIBA): grant_type ->
+# handler(request) -> HttpResponse, run inside one transaction; and what each adds to the metadata.
+EXTRA_GRANTS = {}
+EXTRA_METADATA = {}
+
+
+def register_grant(grant_type, handler, metadata=None):
+    """`metadata(issuer)` returns the RFC 8414 fields the grant adds, e.g. its endpoint."""
+    EXTRA_GRANTS[grant_type] = handler
+    if metadata is not None:
+        EXTRA_METADATA[grant_type] = metadata
+
+
+def authenticated_agent(request):
+    """The agent a request authenticates as (Basic or body credentials), or None."""
+    # Not OAuthLibMixin.get_oauthlib_core(): that caches the server on the class it is called on,
+    # and every view class inherits the cache (the device view then got the token server).
+    core = get_oauthlib_core()
+    oauthlib_request = OAuthlibRequest(*core._extract_params(request))
+    if not core.server.request_validator.authenticate_client(oauthlib_request):
+        return None
+    return getattr(oauthlib_request, "client", None)
+
+
+# RFC 8707 lets `resource` repeat; every other parameter appears at most once (RFC 6749 §3.2).
+REPEATABLE_PARAMETERS = {"resource"}
+
+
+def throttled(*buckets):
+    """429 with Retry-After when any bucket is empty, 503 when the limiter cannot answer, else None."""
+    try:
+        wait = ratelimit.retry_after(buckets)
+    except ratelimit.RateLimitUnavailable:
+        return oauth_error("temporarily_unavailable", "Try again shortly.", 503, headers={"Retry-After": "2"})
+    if wait is not None:
+        return oauth_error("slow_down", "Too many requests.", 429, headers={"Retry-After": str(wait)})
+    return None
+
+
+def form_problem(request):
+    """Why a POST to an OAuth endpoint is not a well-formed form, or None."""
+    if request.content_type != "application/x-www-form-urlencoded":
+        return "Use application/x-www-form-urlencoded (RFC 6749 §3.2)."
+    if request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        return "Use UTF-8."
+    try:
+        repeated = [name for name, values in request.POST.lists() if len(values) > 1]
+    except (BadRequest, UnicodeDecodeError, ValueError):
+        return "The body could not be parsed."
+    repeated = [name for name in repeated if name not in REPEATABLE_PARAMETERS]
+    if repeated:
+        return f"Parameters must not repeat: {', '.join(sorted(repeated))}."
+    return None
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ServerMetadataView(dot_views.OAuthServerMetadataView):
+    """RFC 8414 metadata: DOT's document plus the endpoints DOT does not know about."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        issuer = settings.AGENTAUTH_ISSUER
+        data |= {
+            "issuer": issuer,
+            "jwks_uri": issuer + reverse("jwks"),
+            "device_authorization_endpoint": issuer + reverse("oauth2_provider:device-authorization"),
+            "registration_endpoint": issuer + reverse("oauth2_provider:register"),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "response_modes_supported": ["query"],
+            "service_documentation": issuer + "/",
+        }
+        for grant_type, metadata in EXTRA_METADATA.items():
+            data |= metadata(issuer)
+            data["grant_types_supported"] = [*data["grant_types_supported"], grant_type]
+        if detail_types():
+            data["authorization_details_types_supported"] = sorted(detail_types())
+        return JsonResponse(data, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@require_GET
+@login_not_required
+def jwks(request):
+    response = JsonResponse(keys.jwks())
+    response["Cache-Control"] = f"public, max-age={settings.AGENTAUTH_JWKS_CACHE_SECONDS}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class TokenView(OAuthLibMixin, View):
+    """The token endpoint. One transaction per request: a code is consumed if and only if
+    tokens were saved, and a refresh token rotates together with its successor."""
+
+    def post(self, request, *args, **kwargs):
+        problem = form_problem(request)
+        if problem:
+            return oauth_error("invalid_request", problem)
+        if request.headers.get("Authorization") and "client_secret" in request.POST:
+            return oauth_error("invalid_request", "Use one client authentication method, not two (RFC 6749 §2.3).")
+        refused = throttled(
+            ("token", f"token:agent:{claimed_client_id(request)}"),
+            ("token_ip", f"token:ip:{request.META.get('REMOTE_ADDR', '')}"),
+        )
+        if refused is not None:
+            return refused
+        extension = EXTRA_GRANTS.get(request.POST.get("grant_type", ""))
+        if extension is not None:
+            with transaction.atomic():
+                response = extension(request)
+            response["Cache-Control"] = "no-store"
+            return response
+        try:
+            with transaction.atomic():
+                url, headers, body, status = self.create_token_response(request)
+                if status != 200:
+                    self.record_refusal(request, body)
+        except OAuth2Error as error:
+            self.record_refusal(request, json.dumps({"error": error.error}))
+            return oauth_error(error.error, error.description, error.status_code)
+        response = HttpResponse(body, status=status, content_type="application/json")
+        for name, value in headers.items():
+            response[name] = value
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @staticmethod
+    def record_refusal(request, body):
+        try:
+            error = json.loads(body).get("error", "")
+        except (ValueError, AttributeError):
+            error = ""
+        trail.record(
+            "token.refused",
+            outcome="failure",
+            actor_type="agent",
+            actor=claimed_client_id(request),
+            client_id=claimed_client_id(request),
+            scope=request.POST.get("scope", "")[:500],
+            details={"grant_type": request.POST.get("grant_type", "")[:80], "error": error},
+        )
+
+
+def claimed_client_id(request):
+    """The client id a token request names (Basic or body), unverified: for the log only."""
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "basic":
+        try:
+            return unquote(base64.b64decode(value, validate=True).decode().split(":", 1)[0])[:255]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return request.POST.get("client_id", "")[:255]
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class RevokeView(dot_views.RevokeTokenView):
+    """RFC 7009. DOT ≥3.4.1 only revokes tokens issued to the calling agent."""
+
+    def post(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().post(request, *args, **kwargs)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class IntrospectView(OAuthLibMixin, View):
+    """RFC 7662, for registered resource servers only: other agents learn nothing."""
+
+    def post(self, request, *args, **kwargs):
+        client = authenticated_agent(request)
+        if client is None:
+            return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
+        if not client.is_resource_server or not client.is_active:
+            return oauth_error("unauthorized_client", "Only registered resource servers may introspect.", 403)
+        token = request.POST.get("token", "")
+        try:
+            body = self._describe(token)
+        except RevocationUnavailable:
+            return oauth_error("temporarily_unavailable", status=503)
+        response = JsonResponse(body)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _describe(self, token):
+        if token.count(".") == 2:
+            try:
+                claims = verify_access_token(token, audience=None).raw
+            except InvalidToken:
+                return {"active": False}
+            return {"active": True, "token_type": "Bearer", **claims}
+        checksum = hashlib.sha256(token.encode()).hexdigest()
+        refresh = (
+            RefreshToken.objects.select_related("application", "access_token")
+            .filter(token_checksum=checksum, revoked__isnull=True)
+            .first()
+        )
+        if refresh is None or not refresh.application.is_active:
+            return {"active": False}
+        return {
+            "active": True,
+            "token_type": "refresh_token",
+            "client_id": refresh.application.client_id,
+            "sub": str(refresh.user_id),
+            "scope": refresh.access_token.scope if refresh.access_token else "",
+            "iss": settings.AGENTAUTH_ISSUER,
+        }
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class DeviceAuthorizationView(dot_views.DeviceAuthorizationView):
+    """RFC 8628 §3.1, with the scope check oauthlib 3.x leaves out (STACK-NOTES §2.1)."""
+
+    def post(self, request, *args, **kwargs):
+        client_id = request.POST.get("client_id", "")
+        agent = Agent.objects.filter(client_id=client_id).first() if client_id else None
+        if agent is None:
+            return oauth_error("invalid_client", status=401)
+        if not agent.is_active or DEVICE_CODE not in agent.grant_types:
+            return oauth_error("unauthorized_client", "This agent may not use the device flow.")
+        requested = scopes.parse(request.POST.get("scope", ""))
+        if not requested or not set(requested) <= set(scopes.available_to(agent)):
+            return oauth_error("invalid_scope", "Ask for one or more scopes this agent may use.")
+        with transaction.atomic():
+            response = super().post(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(login_not_required, name="dispatch")
+class RegistrationView(View):
+    """RFC 7591 dynamic client registration. Open on the embedded default; production needs
+    the initial access token. A registered agent has no owner: it acts for nobody until a
+    person consents."""
+
+    def post(self, request, *args, **kwargs):
+        if not settings.AGENTAUTH_OPEN_REGISTRATION:
+            expected = settings.AGENTAUTH_REGISTRATION_TOKEN
+            scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+            if not expected or scheme.lower() != "bearer" or not constant_time_compare(presented, expected):
+                return oauth_error(
+                    "invalid_token",
+                    "An initial access token is required.",
+                    401,
+                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                )
+        try:
+            metadata = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return oauth_error("invalid_client_metadata", "The body must be a JSON object.")
+        if not isinstance(metadata, dict):
+            return oauth_error("invalid_client_metadata", "The body must be a JSON object.")
+        try:
+            fields = self._read(metadata)
+            method = fields.pop("token_endpoint_auth_method")
+            agent, secret = registration.register_agent(registered_via=Agent.RegisteredVia.API, **fields)
+        except ValidationError as error:
+            errors = getattr(error, "message_dict", {"": error.messages})
+            code = "invalid_redirect_uri" if "redirect_uris" in errors else "invalid_client_metadata"
+            return oauth_error(code, "; ".join(f"{k}: {' '.join(v)}".strip(": ") for k, v in errors.items()))
+        body = {
+            "client_id": agent.client_id,
+            "client_id_issued_at": int(agent.created.timestamp()),
+            "client_name": agent.name,
+            "redirect_uris": agent.redirect_uris.split(),
+            "grant_types": agent.grant_types,
+            "response_types": ["code"] if AUTHORIZATION_CODE in agent.grant_types else [],
+            "token_endpoint_auth_method": method,
+            "scope": " ".join(fields["allowed_scopes"]),
+        }
+        if secret:
+            body |= {"client_secret": secret, "client_secret_expires_at": 0}
+        response = JsonResponse(body, status=201)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def _read(self, metadata):
+        def text(name, limit=2000):
+            value = metadata.get(name, "")
+            if not isinstance(value, str) or len(value) > limit:
+                raise ValidationError({name: "Expected a string."})
+            return value
+
+        redirect_uris = metadata.get("redirect_uris", [])
+        grant_types = metadata.get("grant_types", [AUTHORIZATION_CODE])
+        for name, value in (("redirect_uris", redirect_uris), ("grant_types", grant_types)):
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(value) > 10:
+                raise ValidationError({name: "Expected a list of strings."})
+        method = metadata.get("token_endpoint_auth_method", "client_secret_basic")
+        if method not in ("client_secret_basic", "client_secret_post", "none"):
+            raise ValidationError({"token_endpoint_auth_method": "Unsupported method."})
+        if set(grant_types) - set(GRANT_TYPES):
+            raise ValidationError({"grant_types": "Unsupported grant type."})
+        if CLIENT_CREDENTIALS in grant_types and method == "none":
+            raise ValidationError({"grant_types": "client_credentials needs client authentication."})
+        requested_scopes = scopes.parse(text("scope")) if metadata.get("scope") else []
+        if requested_scopes is None or not set(requested_scopes) <= set(scopes.catalogue.all()):
+            raise ValidationError({"scope": "Unknown scope."})
+        return {
+            "name": text("client_name", 200),
+            "grant_types": grant_types,
+            "redirect_uris": redirect_uris,
+            "confidential": method != "none",
+            "allowed_scopes": requested_scopes,
+            "homepage_uri": text("client_uri", 500),
+            "logo_uri": text("logo_uri", 500),
+            "token_endpoint_auth_method": method,
+        }

@@ -1,0 +1,36 @@
+"""The errors a protected API answers (RFC 6750 §3) and the challenge that goes with them."""
+
+from django.conf import settings
+from rest_framework import exceptions, status
+
+
+class InvalidTokenError(exceptions.AuthenticationFailed):
+    default_code = "invalid_token"
+
+
+class InvalidRequestError(exceptions.AuthenticationFailed):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "invalid_request"
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+    def __init__(self, required):
+        self.required = sorted(required)
+        super().__init__(f"This call needs the scope {' '.join(self.required)}.")
+
+
+class TemporarilyUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "temporarily_unavailable"
+    default_detail = "Token revocation status cannot be checked right now; try again shortly."
+
+
+def resource_metadata_url():
+    return f"{settings.AGENTAUTH_ISSUER}/.well-known/oauth-protected-resource"
+
+
+def bearer_challenge(**params):
+    """A WWW-Authenticate value (RFC 6750 §3), parameters in the order given."""
+    return ", ".join(['Bearer realm="agentauth"', *(f'{name}="{value}"' for name, value in params.items())])

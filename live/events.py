@@ -1,0 +1,66 @@
+"""Broadcasts to the channel groups of approvals.groups: a person's tabs, an agent's long-poll.
+
+Pushes are hints: the channel layer may drop them, and the database stays the truth. They leave
+only after commit, and a push that fails (Redis down) is logged, never raised.
+"""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.urls import reverse
+
+from approvals.cards import card
+from approvals.groups import approval_group, person_group
+
+log = logging.getLogger(__name__)
+
+
+def send(group, message):
+    try:
+        async_to_sync(get_channel_layer().group_send)(group, message)
+    except Exception:
+        log.warning("push to %s failed; screens will catch up from the database", group, exc_info=True)
+
+
+def approval_changed(approval, event_type):
+    """After commit, tell the person's open tabs and anyone long-polling this approval."""
+    payload = {"type": "approval.event", "event": event_type, "approval": card(approval)}
+
+    def push():
+        send(person_group(approval.user_id), payload)
+        send(approval_group(approval.pk), {"type": "approval.event", "event": event_type})
+
+    transaction.on_commit(push)
+
+
+def agent_changed(user_id, agent, what):
+    """After commit, tell the person's open tabs that an agent was revoked, suspended or narrowed."""
+    payload = {
+        "type": "agent.event",
+        "event": "agent.updated",
+        "agent": {"client_id": agent.client_id, "name": agent.name, "status": agent.status, "change": what},
+    }
+    transaction.on_commit(lambda: send(person_group(user_id), payload))
+
+
+def alert_raised(alert):
+    """After commit, show a monitoring alert in the person's open tabs."""
+    payload = {
+        "type": "agent.event",
+        "event": "alert.created",
+        "agent": {
+            "client_id": alert.agent.client_id,
+            "name": alert.agent.name,
+            "status": alert.agent.status,
+            "change": alert.summary,
+        },
+        "alert": {
+            "id": alert.pk,
+            "severity": alert.severity,
+            "summary": alert.summary,
+            "url": reverse("portal:alerts"),
+        },
+    }
+    transaction.on_commit(lambda: send(person_group(alert.user_id), payload))

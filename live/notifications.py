@@ -1,0 +1,115 @@
+"""Telling people and agents: e-mail with a link (a GET never decides), and signed callbacks."""
+
+import logging
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+from django.urls import reverse
+from jwcrypto import jwt
+
+from agentauth.identity import keys
+from agentauth.monitoring.models import Alert
+from approvals.models import ApprovalRequest
+
+log = logging.getLogger(__name__)
+
+
+def email_person(approval_id):
+    approval = ApprovalRequest.objects.select_related("user", "agent").get(pk=approval_id)
+    if approval.effective_status != ApprovalRequest.Status.PENDING or not approval.user.email:
+        return
+    link = settings.AGENTAUTH_ISSUER + reverse("approvals:detail", args=[approval.pk])
+    send_mail(
+        subject=f"Approve? {approval.describe()}"[:150],
+        message=(
+            f"{approval.agent.name} asks to: {approval.describe()}\n\n"
+            f"Open this page to approve or deny it (it expires at {approval.expires_at:%H:%M UTC}):\n{link}\n\n"
+            "Nothing happens until you decide on that page. If you did not expect this, deny it."
+        ),
+        from_email=None,
+        recipient_list=[approval.user.email],
+    )
+
+
+def email_alert(alert_id):
+    alert = Alert.objects.select_related("user", "agent").get(pk=alert_id)
+    if not alert.user or not alert.user.email:
+        return
+    suspended = "\nThe agent was suspended automatically; resume it on its page if this was expected.\n"
+    send_mail(
+        subject=f"[{alert.severity}] {alert.summary}"[:150],
+        message=(
+            f"{alert.summary}\n{suspended if alert.agent_suspended else ''}\n"
+            f"Review it: {settings.AGENTAUTH_ISSUER}{reverse('portal:alerts')}\n"
+        ),
+        from_email=None,
+        recipient_list=[alert.user.email],
+    )
+
+
+def callback_allowed(uri):
+    parts = urlsplit(uri)
+    if parts.scheme == "https" and parts.hostname:
+        return True
+    return settings.APPROVAL_CALLBACK_ALLOW_LOOPBACK and parts.scheme == "http" and parts.hostname == "127.0.0.1"
+
+
+def signed_decision(approval):
+    """A JWT the agent verifies against our JWKS: it cannot be forged by whoever sees the URL."""
+    kid, key = keys.signing_key()
+    now = int(time.time())
+    claims = {
+        "iss": settings.AGENTAUTH_ISSUER,
+        "aud": approval.agent.client_id,
+        "iat": now,
+        "exp": now + 300,
+        "jti": uuid.uuid4().hex,
+        "approval_id": approval.pk,
+        "status": approval.effective_status,
+        "reason": approval.reason,
+        "result": approval.result,
+    }
+    token = jwt.JWT(header={"alg": "ES256", "typ": "approval+jwt", "kid": kid}, claims=claims)
+    token.make_signed_token(key)
+    return token.serialize()
+
+
+def ping_ciba_client(approval_id):
+    """CIBA §10.2: POST {"auth_req_id"} to the client's notification endpoint with its bearer token."""
+    approval = ApprovalRequest.objects.select_related("agent").get(pk=approval_id)
+    uri = approval.agent.ciba_notification_endpoint
+    if not uri or not callback_allowed(uri):
+        log.warning("CIBA ping to %r refused: not https", uri)
+        return
+    response = requests.post(
+        uri,
+        json={"auth_req_id": approval.pk},
+        headers={"Authorization": f"Bearer {approval.notification_token}"},
+        timeout=5,
+        allow_redirects=False,
+    )
+    if response.status_code >= 500 or response.status_code == 429:
+        raise OSError(f"ping answered {response.status_code}")  # retried with backoff
+
+
+def call_back_agent(approval_id):
+    approval = ApprovalRequest.objects.select_related("agent").get(pk=approval_id)
+    uri = approval.agent.callback_uri
+    if not uri or approval.effective_status == ApprovalRequest.Status.APPROVED:
+        return  # nothing registered, or the final word (executed / failed) is still to come
+    if not callback_allowed(uri):
+        log.warning("callback to %s refused: not https", uri)
+        return
+    response = requests.post(
+        uri,
+        data=signed_decision(approval),
+        headers={"Content-Type": "application/jwt"},
+        timeout=5,
+        allow_redirects=False,
+    )
+    if response.status_code >= 500:
+        raise OSError(f"callback answered {response.status_code}")  # retried with backoff

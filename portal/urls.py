@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import portal, security, views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("dashboard/", portal.dashboard, name="dashboard"),
+    path("device/", views.DeviceView.as_view(), name="device"),
+    path("agents/new/", portal.connect, name="connect"),
+    path("agents/<str:client_id>/", portal.agent_page, name="agent"),
+    path("agents/<str:client_id>/scopes/", portal.change_scopes, name="change_scopes"),
+    path("agents/<str:client_id>/widen/", portal.widen, name="widen"),
+    path("agents/<str:client_id>/status/", portal.set_status, name="set_status"),
+    path("agents/<str:client_id>/revoke/", portal.revoke, name="revoke"),
+    path("agents/<str:client_id>/delete/", portal.delete, name="delete"),
+    path("agents/<str:client_id>/rotate-secret/", portal.rotate, name="rotate"),
+    path("agents/<str:client_id>/tokens/<int:token_id>/revoke/", portal.revoke_token, name="revoke_token"),
+    path("history/", portal.history, name="history"),
+    path("history/receipt.json", portal.receipt, name="receipt"),
+    path("sign-out-everywhere/", portal.sign_out_everywhere, name="sign_out_everywhere"),
+    path("alerts/", security.alerts, name="alerts"),
+    path("alerts/<int:alert_id>/", security.handle_alert, name="handle_alert"),
+    path("security/", security.review, name="security"),
+    path("security/unusual-hours/", security.set_unusual_hours, name="unusual_hours"),
+    path("security/narrow/<str:client_id>/", security.narrow_unused, name="narrow_unused"),
+    path("security/report/", security.report, name="report"),
+]
