@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from oauth2_provider import views as dot_views
 
 from agentauth.lib import health
+from agentauth.oauth import metadata as oauth_metadata
 from agentauth.oauth import views as oauth_views
 from agentauth.resource import schema  # noqa: F401 - registers the bearer scheme with drf-spectacular
 from portal import views as portal_views
@@ -25,7 +26,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path(
         ".well-known/oauth-authorization-server",
-        oauth_views.ServerMetadataView.as_view(),
+        oauth_metadata.ServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
     path(
@@ -33,7 +34,7 @@ urlpatterns = [
         dot_views.OAuthProtectedResourceMetadataView.as_view(),
         name="oauth-resource-metadata",
     ),
-    path(".well-known/jwks.json", oauth_views.jwks, name="jwks"),
+    path(".well-known/jwks.json", oauth_metadata.jwks, name="jwks"),
     path("api/schema/", SpectacularAPIView.as_view(), name="openapi-schema"),
     path("o/", include((oauth_patterns, "oauth2_provider"))),
     path("accounts/login/", portal_views.ThrottledLoginView.as_view(), name="login"),

@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from agentauth.identity import rar, scopes, tokens
 from agentauth.identity.models import CIBA, Agent
 from agentauth.lib import ratelimit
-from agentauth.oauth.views import authenticated_agent, form_problem, oauth_error, register_grant
+from agentauth.oauth.protocol import authenticated_agent, form_problem, oauth_error, register_grant
 
 from . import actions, services
 from .models import ApprovalRequest

@@ -1,29 +1,25 @@
-"""The person's portal: my agents, one agent's page, connecting an agent, consent history."""
-
-import json
+"""The person's portal: my agents, one agent's page and its controls, connecting an agent."""
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q, Sum
-from django.db.models.functions import TruncHour
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
-from agentauth.audit.models import AuditEvent
 from agentauth.consent import grants
 from agentauth.consent.models import Grant, GrantChange
 from agentauth.identity import lifecycle, scopes
 from agentauth.identity.models import AccessToken, Agent
-from agentauth.monitoring.models import ActivityMinute, Alert
+from agentauth.monitoring.models import Alert
 from agentauth.oauth.registration import rotate_secret
 
 from . import services
+from .history import TIMELINE_KINDS, is_date, timeline
 from .views import read_signed_request, scope_rows, sign_request
 
 
@@ -116,7 +112,7 @@ def agent_page(request, client_id):
         for row in rows:
             row["checked"] = row["scope"].name in held
     tokens = AccessToken.objects.filter(user=request.user, application=agent, expires__gt=timezone.now())
-    kind, day = request.GET.get("kind", ""), parse_date(request.GET.get("day", "") or "") if _is_date(request) else None
+    kind, day = request.GET.get("kind", ""), parse_date(request.GET.get("day", "") or "") if is_date(request) else None
     context = {
         "agent": agent,
         "grant": grant if held else None,
@@ -130,81 +126,6 @@ def agent_page(request, client_id):
         "day": day,
     }
     return render(request, "portal/agent.html", context)
-
-
-TIMELINE_KINDS = {
-    "": "Everything",
-    "api": "API calls",
-    "token.": "Tokens",
-    "consent.": "Permissions",
-    "approval.": "Approvals",
-    "alert.": "Alerts",
-    "agent.": "Agent changes",
-}
-
-
-def _is_date(request):
-    value = request.GET.get("day", "")
-    return len(value) == 10 and value[4] == "-" and value[7] == "-"
-
-
-def timeline(user, agent, kind="", day=None, limit=100):
-    """What the agent did for this person: audit events plus API calls summed per hour."""
-    entries = []
-    if kind != "api":
-        events = AuditEvent.objects.filter(Q(subject=user) | Q(subject__isnull=True), client_id=agent.client_id)
-        if kind:
-            events = events.filter(event__startswith=kind)
-        if day:
-            events = events.filter(at__date=day)
-        entries += [
-            {"at": event.at, "text": describe_event(event), "outcome": event.outcome} for event in events[:limit]
-        ]
-    if kind in ("", "api"):
-        calls = ActivityMinute.objects.filter(client_id=agent.client_id, user=user)
-        if day:
-            calls = calls.filter(minute__date=day)
-        hourly = (
-            calls.annotate(hour=TruncHour("minute"))
-            .values("hour")
-            .annotate(calls=Sum("calls"), refused=Sum("refused"), insufficient=Sum("insufficient_scope"))
-            .order_by("-hour")[:limit]
-        )
-        for row in hourly:
-            text = f"API: {row['calls']} call(s)"
-            if row["refused"] or row["insufficient"]:
-                text += f", {row['refused'] + row['insufficient']} refused"
-            entries.append({"at": row["hour"], "text": text, "outcome": "success" if not row["refused"] else "failure"})
-    return sorted(entries, key=lambda entry: entry["at"], reverse=True)[:limit]
-
-
-def describe_event(event):
-    details = event.details or {}
-    if event.event.startswith("consent."):
-        parts = [
-            f"added {', '.join(details['added'])}" if details.get("added") else "",
-            f"removed {', '.join(details['removed'])}" if details.get("removed") else "",
-        ]
-        return f"Permissions {event.event.split('.', 1)[1]}: {'; '.join(filter(None, parts))}"
-    texts = {
-        "token.issued": f"Got an access token for {event.scope}",
-        "token.refused": f"Was refused a token ({details.get('error', 'error')})",
-        "approval.requested": f"Asked you to approve {details.get('action', '')}",
-        "approval.approved": "Approved"
-        + (" automatically, below your limit" if details.get("automatic") else " by you"),
-        "approval.denied": "Denied by you",
-        "approval.expired": "An approval expired unanswered",
-        "approval.cancelled": "An approval was cancelled",
-        "approval.executed": "The approved action ran",
-        "approval.failed": f"The approved action failed: {details.get('reason', '')}",
-        "alert.raised": f"Alert: {details.get('summary', '')}",
-        "agent.registered": "Registered",
-        "agent.suspended": "Suspended",
-        "agent.resumed": "Resumed",
-        "agent.revoked": "Revoked",
-        "agent.secret_rotated": "Secret rotated",
-    }
-    return texts.get(event.event, event.event)
 
 
 @login_required
@@ -316,21 +237,6 @@ def revoke_token(request, client_id, token_id):
     token.revoke()
     messages.success(request, "That token no longer works.")
     return redirect("portal:agent", client_id=client_id)
-
-
-@login_required
-def history(request):
-    changes = GrantChange.objects.filter(grant__user=request.user).select_related("grant__agent")[:200]
-    return render(request, "portal/history.html", {"changes": changes})
-
-
-@login_required
-def receipt(request):
-    body = json.dumps(services.consent_receipt(request.user), indent=2)
-    response = HttpResponse(body, content_type="application/json")
-    response["Content-Disposition"] = 'attachment; filename="agentauth-consent-receipt.json"'
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @login_required

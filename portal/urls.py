@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import portal, security, views
+from . import history, portal, security, views
 
 app_name = "portal"
 
@@ -16,8 +16,8 @@ urlpatterns = [
     path("agents/<str:client_id>/delete/", portal.delete, name="delete"),
     path("agents/<str:client_id>/rotate-secret/", portal.rotate, name="rotate"),
     path("agents/<str:client_id>/tokens/<int:token_id>/revoke/", portal.revoke_token, name="revoke_token"),
-    path("history/", portal.history, name="history"),
-    path("history/receipt.json", portal.receipt, name="receipt"),
+    path("history/", history.history, name="history"),
+    path("history/receipt.json", history.receipt, name="receipt"),
     path("sign-out-everywhere/", portal.sign_out_everywhere, name="sign_out_everywhere"),
     path("alerts/", security.alerts, name="alerts"),
     path("alerts/<int:alert_id>/", security.handle_alert, name="handle_alert"),

@@ -271,7 +271,7 @@ class ThrottledLoginView(LoginView):
 
 
 def _throttle(request, *buckets):
-    """The HTML twin of agentauth.views.throttled: a 429 page with Retry-After."""
+    """The HTML twin of agentauth.oauth.protocol.throttled: a 429 page with Retry-After."""
     try:
         wait = ratelimit.retry_after(buckets)
     except ratelimit.RateLimitUnavailable:

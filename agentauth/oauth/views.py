@@ -1,30 +1,25 @@
-"""The authorization server's HTTP endpoints: metadata, JWKS, token, device, registration, health."""
+"""The authorization server's endpoints: token, revocation, introspection, device authorization, registration."""
 
 import base64
 import hashlib
 import json
-import logging
 from urllib.parse import unquote
 
 from django.conf import settings
-from django.core.exceptions import BadRequest, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
-from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
-from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauth2_provider.views.mixins import OAuthLibMixin
-from oauthlib.common import Request as OAuthlibRequest
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from agentauth.audit import trail
-from agentauth.identity import keys, scopes
+from agentauth.identity import scopes
 from agentauth.identity.models import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -33,115 +28,11 @@ from agentauth.identity.models import (
     Agent,
     RefreshToken,
 )
-from agentauth.identity.rar import detail_types
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken, verify_access_token
-from agentauth.lib import ratelimit
 
 from . import registration
-
-log = logging.getLogger(__name__)
-
-
-def oauth_error(error, description=None, status=400, headers=None):
-    body = {"error": error}
-    if description:
-        body["error_description"] = description
-    response = JsonResponse(body, status=status, headers=headers)
-    response["Cache-Control"] = "no-store"
-    return response
-
-
-# Grant types the apps above add to the token endpoint (approvals adds CIBA): grant_type ->
-# handler(request) -> HttpResponse, run inside one transaction; and what each adds to the metadata.
-EXTRA_GRANTS = {}
-EXTRA_METADATA = {}
-
-
-def register_grant(grant_type, handler, metadata=None):
-    """`metadata(issuer)` returns the RFC 8414 fields the grant adds, e.g. its endpoint."""
-    EXTRA_GRANTS[grant_type] = handler
-    if metadata is not None:
-        EXTRA_METADATA[grant_type] = metadata
-
-
-def authenticated_agent(request):
-    """The agent a request authenticates as (Basic or body credentials), or None."""
-    # Not OAuthLibMixin.get_oauthlib_core(): that caches the server on the class it is called on,
-    # and every view class inherits the cache (the device view then got the token server).
-    core = get_oauthlib_core()
-    oauthlib_request = OAuthlibRequest(*core._extract_params(request))
-    if not core.server.request_validator.authenticate_client(oauthlib_request):
-        return None
-    return getattr(oauthlib_request, "client", None)
-
-
-# RFC 8707 lets `resource` repeat; every other parameter appears at most once (RFC 6749 §3.2).
-REPEATABLE_PARAMETERS = {"resource"}
-
-
-def throttled(*buckets):
-    """429 with Retry-After when any bucket is empty, 503 when the limiter cannot answer, else None."""
-    try:
-        wait = ratelimit.retry_after(buckets)
-    except ratelimit.RateLimitUnavailable:
-        return oauth_error("temporarily_unavailable", "Try again shortly.", 503, headers={"Retry-After": "2"})
-    if wait is not None:
-        return oauth_error("slow_down", "Too many requests.", 429, headers={"Retry-After": str(wait)})
-    return None
-
-
-def form_problem(request):
-    """Why a POST to an OAuth endpoint is not a well-formed form, or None."""
-    if request.content_type != "application/x-www-form-urlencoded":
-        return "Use application/x-www-form-urlencoded (RFC 6749 §3.2)."
-    if request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
-        return "Use UTF-8."
-    try:
-        repeated = [name for name, values in request.POST.lists() if len(values) > 1]
-    except (BadRequest, UnicodeDecodeError, ValueError):
-        return "The body could not be parsed."
-    repeated = [name for name in repeated if name not in REPEATABLE_PARAMETERS]
-    if repeated:
-        return f"Parameters must not repeat: {', '.join(sorted(repeated))}."
-    return None
-
-
-@method_decorator(login_not_required, name="dispatch")
-class ServerMetadataView(dot_views.OAuthServerMetadataView):
-    """RFC 8414 metadata: DOT's document plus the endpoints DOT does not know about."""
-
-    def get(self, request, *args, **kwargs):
-        response = super().get(request, *args, **kwargs)
-        data = json.loads(response.content)
-        issuer = settings.AGENTAUTH_ISSUER
-        data |= {
-            "issuer": issuer,
-            "jwks_uri": issuer + reverse("jwks"),
-            "device_authorization_endpoint": issuer + reverse("oauth2_provider:device-authorization"),
-            "registration_endpoint": issuer + reverse("oauth2_provider:register"),
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "response_modes_supported": ["query"],
-            "service_documentation": issuer + "/",
-        }
-        for grant_type, metadata in EXTRA_METADATA.items():
-            data |= metadata(issuer)
-            data["grant_types_supported"] = [*data["grant_types_supported"], grant_type]
-        if detail_types():
-            data["authorization_details_types_supported"] = sorted(detail_types())
-        return JsonResponse(data, headers={"Access-Control-Allow-Origin": "*"})
-
-
-@require_GET
-@login_not_required
-def jwks(request):
-    response = JsonResponse(keys.jwks())
-    response["Cache-Control"] = f"public, max-age={settings.AGENTAUTH_JWKS_CACHE_SECONDS}"
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+from .protocol import EXTRA_GRANTS, authenticated_agent, form_problem, oauth_error, throttled
 
 
 @method_decorator(csrf_exempt, name="dispatch")

@@ -1,0 +1,53 @@
+"""Discovery: RFC 8414 server metadata and the JWKS."""
+
+import json
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_GET
+from oauth2_provider import views as dot_views
+from oauth2_provider.compat import login_not_required
+
+from agentauth.identity import keys
+from agentauth.identity.rar import detail_types
+
+from .protocol import EXTRA_METADATA
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ServerMetadataView(dot_views.OAuthServerMetadataView):
+    """RFC 8414 metadata: DOT's document plus the endpoints DOT does not know about."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        data = json.loads(response.content)
+        issuer = settings.AGENTAUTH_ISSUER
+        data |= {
+            "issuer": issuer,
+            "jwks_uri": issuer + reverse("jwks"),
+            "device_authorization_endpoint": issuer + reverse("oauth2_provider:device-authorization"),
+            "registration_endpoint": issuer + reverse("oauth2_provider:register"),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "response_modes_supported": ["query"],
+            "service_documentation": issuer + "/",
+        }
+        for grant_type, metadata in EXTRA_METADATA.items():
+            data |= metadata(issuer)
+            data["grant_types_supported"] = [*data["grant_types_supported"], grant_type]
+        if detail_types():
+            data["authorization_details_types_supported"] = sorted(detail_types())
+        return JsonResponse(data, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@require_GET
+@login_not_required
+def jwks(request):
+    response = JsonResponse(keys.jwks())
+    response["Cache-Control"] = f"public, max-age={settings.AGENTAUTH_JWKS_CACHE_SECONDS}"
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
