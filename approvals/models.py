@@ -48,8 +48,12 @@ class ApprovalQuerySet(models.QuerySet):
         return self.filter(user=user)
 
     def stuck(self, older_than):
-        """Approved but never executed: the worker never got it, or died before committing."""
-        return self.filter(status=ApprovalRequest.Status.APPROVED, decided_at__lte=timezone.now() - older_than)
+        """Approved but never executed: the worker never got it, or died before committing.
+
+        Not CIBA approvals: they stay approved until their token is used at the API, however long
+        the agent takes."""
+        approved = self.filter(status=ApprovalRequest.Status.APPROVED, decided_at__lte=timezone.now() - older_than)
+        return approved.exclude(source="ciba")
 
 
 class ApprovalRequest(models.Model):

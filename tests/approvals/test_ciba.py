@@ -234,3 +234,12 @@ def test_ping_mode_needs_a_notification_token(ciba_agent, alice):
     Agent.objects.filter(pk=ciba_agent.pk).update(ciba_delivery_mode="ping")
 
     assert ask(ciba_agent).json()["error"] == "invalid_request"
+
+
+def test_the_stuck_sweep_leaves_an_approved_request_to_its_token(ciba_agent, alice):
+    auth_req_id = ask(ciba_agent).json()["auth_req_id"]
+    approve(auth_req_id, alice)
+
+    assert services.requeue_stuck(older_than=timedelta(0)) == 0
+    assert ApprovalRequest.objects.get(pk=auth_req_id).status == "approved"
+    assert poll(ciba_agent, auth_req_id).status_code == 200
