@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken, verify_access_token
 from agentauth.lib.channel_reads import ChannelReader
+from agentauth.lib.http import credentials
 from agentauth.resource.errors import bearer_challenge, resource_metadata_url
 from agentauth.resource.schema import errors
 
@@ -78,10 +79,8 @@ def _unauthorized(error, description):
 
 @sync_to_async
 def _authenticate(request):
-    scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not raw:
-        return None
-    return verify_access_token(raw.strip())
+    raw = credentials(request, "bearer")
+    return verify_access_token(raw) if raw else None
 
 
 @sync_to_async

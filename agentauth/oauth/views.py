@@ -30,6 +30,7 @@ from agentauth.identity.models import (
 )
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken, verify_access_token
+from agentauth.lib.http import credentials
 
 from . import registration
 from .protocol import EXTRA_GRANTS, authenticated_agent, form_problem, oauth_error, throttled
@@ -92,8 +93,8 @@ class TokenView(OAuthLibMixin, View):
 
 def claimed_client_id(request):
     """The client id a token request names (Basic or body), unverified: for the log only."""
-    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "basic":
+    value = credentials(request, "basic")
+    if value:
         try:
             return unquote(base64.b64decode(value, validate=True).decode().split(":", 1)[0])[:255]
         except (ValueError, UnicodeDecodeError):
@@ -187,8 +188,8 @@ class RegistrationView(View):
     def post(self, request, *args, **kwargs):
         if not settings.AGENTAUTH_OPEN_REGISTRATION:
             expected = settings.AGENTAUTH_REGISTRATION_TOKEN
-            scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-            if not expected or scheme.lower() != "bearer" or not constant_time_compare(presented, expected):
+            presented = credentials(request, "bearer")
+            if not expected or not presented or not constant_time_compare(presented, expected):
                 return oauth_error(
                     "invalid_token",
                     "An initial access token is required.",

@@ -12,6 +12,7 @@ from rest_framework.authentication import BaseAuthentication
 from agentauth.identity.models import Agent
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import AccessClaims, InvalidToken, RevokedToken, verify_access_token
+from agentauth.lib.http import credentials
 
 from .errors import (
     InvalidRequestError,
@@ -66,14 +67,13 @@ class JWTAuthentication(BaseAuthentication):
     def authenticate(self, request):
         if "access_token" in request.query_params:
             raise InvalidRequestError("Send the access token in the Authorization header, not the URL.")
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if not header:
+        raw = credentials(request, "bearer")
+        if raw is None:
             return None
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
+        if not raw:
             raise InvalidTokenError("Expected 'Authorization: Bearer <token>'.")
         try:
-            claims = verify_access_token(raw.strip(), audience=self.audience)
+            claims = verify_access_token(raw, audience=self.audience)
         except RevokedToken as revoked:
             note(request, revoked.claims["client_id"], revoked.claims["sub"], "refused")
             raise InvalidTokenError("The access token is invalid, expired or revoked.") from None
