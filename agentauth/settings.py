@@ -375,6 +375,7 @@ OAUTH2_PROVIDER = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["agentauth.resource.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["agentauth.resource.permissions.HasScopes"],
+    "DEFAULT_THROTTLE_CLASSES": ["agentauth.resource.throttles.AgentRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["agentauth.lib.parsers.StrictJSONParser"],
     "UNAUTHENTICATED_USER": None,

@@ -1,7 +1,8 @@
 """AgentAuth with API monitoring switched off, for scenario 5's "off" run.
 
 With `AGENTAUTH_MONITORING=False` honoured by the product this is just its own entry point; until
-the product has that switch, the per-call activity counter (activity.note_call) becomes a no-op.
+the product has that switch, monitoring stops listening to the API's calls (its api_called
+receiver is disconnected).
 """
 
 from agentauth.wsgi import application  # sets Django up: import it first  # isort: skip
@@ -10,15 +11,18 @@ import sys
 
 from django.conf import settings
 
-from agentauth.monitoring import activity
+from agentauth.monitoring.receivers import count_the_call
+from agentauth.resource.signals import api_called
 
 MARKER = "bench-monitoring-off:"
 
 if hasattr(settings, "AGENTAUTH_MONITORING"):
     print(MARKER, "the product's AGENTAUTH_MONITORING=False", file=sys.stderr, flush=True)
 else:
-    activity.note_call = lambda *args, **kwargs: None
-    print(MARKER, "activity.note_call replaced by a no-op (the product has no switch)", file=sys.stderr, flush=True)
+    api_called.disconnect(count_the_call)
+    print(
+        MARKER, "monitoring's api_called receiver disconnected (the product has no switch)", file=sys.stderr, flush=True
+    )
 
 
 def __getattr__(name):

@@ -2,7 +2,7 @@
 
 The documents list under load, served the production way, with monitoring on and off, side by
 side. Off is `AGENTAUTH_MONITORING=False`; while the product has no such switch, the server runs
-bench/inprocess/unmonitored.py, which replaces the per-call activity counter with a no-op.
+bench/inprocess/unmonitored.py, which disconnects monitoring from the API's api_called signal.
 """
 
 from ..harness import paths, report
