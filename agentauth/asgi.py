@@ -5,7 +5,7 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentauth.settings")
-# Django must be set up before anything imports models (STACK-NOTES §5).
+# Django must be set up before anything imports models: the Channels imports below do.
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402

@@ -167,7 +167,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-# Celery: eager in the embedded default, a real broker with REDIS_URL (STACK-NOTES §6).
+# Celery: eager in the embedded default (tasks run in the web process), a real broker with REDIS_URL.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
@@ -285,7 +285,7 @@ SECURE_CSP = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
-# OAuth: django-oauth-toolkit configured to RFC 9700 (STACK-NOTES §2, SECURITY-CATALOGUE §4).
+# OAuth: django-oauth-toolkit configured to RFC 9700 (OAuth 2.0 security best current practice).
 AGENTAUTH_ISSUER = os.getenv("AGENTAUTH_ISSUER", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 # The audience of tokens for this project's own API (RFC 8707 resource indicator).
 AGENTAUTH_API_AUDIENCE = os.getenv("AGENTAUTH_API_AUDIENCE", f"{AGENTAUTH_ISSUER}/api/")

@@ -224,7 +224,8 @@ class Revocation(models.Model):
         return self.key
 
 
-# The DOT models, swapped into this app before the first migration (STACK-NOTES §2.7).
+# The DOT models, swapped into this app before its first migration: DOT allows one grant type per
+# application, and an agent may hold several (Agent.allows_grant_type).
 class AccessToken(AbstractAccessToken):
     jti = models.CharField(max_length=64, blank=True, db_index=True)
 

@@ -160,7 +160,7 @@ class IntrospectView(OAuthLibMixin, View):
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
 class DeviceAuthorizationView(dot_views.DeviceAuthorizationView):
-    """RFC 8628 §3.1, with the scope check oauthlib 3.x leaves out (STACK-NOTES §2.1)."""
+    """RFC 8628 §3.1, with the scope check oauthlib 3.x leaves out (it never validates `scope` there)."""
 
     def post(self, request, *args, **kwargs):
         client_id = request.POST.get("client_id", "")
