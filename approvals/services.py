@@ -238,7 +238,7 @@ def _why_not_runnable(approval, action):
 def requeue_stuck(older_than=timedelta(seconds=30)):
     """Approved work that never reached a worker (Redis was down, the message was lost) is
     announced again from the database; execute() makes the repeat harmless."""
-    stuck = list(ApprovalRequest.objects.stuck(older_than).select_related("agent", "user")[:500])
+    stuck = list(ApprovalRequest.objects.stuck(older_than)[:500])
     for approval in stuck:
         _announce(approval, None)
     return len(stuck)

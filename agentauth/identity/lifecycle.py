@@ -22,7 +22,7 @@ def revoke_tokens(*, agent, user=None, carrying=None):
         refresh_tokens = refresh_tokens.filter(user=user)
     if carrying:
         # Narrowing: the wider JWTs die now. Refresh tokens live on, because a refresh never
-        # yields more than the grant holds today (oauth.AgentValidator.get_original_scopes).
+        # yields more than the grant holds today (agentauth.oauth.validator.AgentValidator.get_original_scopes).
         for token in access_tokens.exclude(expires__lte=timezone.now()):
             if token.jti and set(token.scope.split()) & set(carrying):
                 revocation.add(revocation.jti_key(token.jti), token.expires)

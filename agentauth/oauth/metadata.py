@@ -39,8 +39,8 @@ class ServerMetadataView(dot_views.OAuthServerMetadataView):
         for grant_type, metadata in EXTRA_METADATA.items():
             data |= metadata(issuer)
             data["grant_types_supported"] = [*data["grant_types_supported"], grant_type]
-        if detail_types():
-            data["authorization_details_types_supported"] = sorted(detail_types())
+        if types := detail_types():
+            data["authorization_details_types_supported"] = sorted(types)
         return JsonResponse(data, headers={"Access-Control-Allow-Origin": "*"})
 
 

@@ -21,7 +21,7 @@ from .errors import (
     bearer_challenge,
     resource_metadata_url,
 )
-from .permissions import note
+from .signals import announce_call
 
 
 class Principal:
@@ -75,7 +75,7 @@ class JWTAuthentication(BaseAuthentication):
         try:
             claims = verify_access_token(raw, audience=self.audience)
         except RevokedToken as revoked:
-            note(request, revoked.claims["client_id"], revoked.claims["sub"], "refused")
+            announce_call(request, revoked.claims["client_id"], revoked.claims["sub"], "refused")
             raise InvalidTokenError("The access token is invalid, expired or revoked.") from None
         except InvalidToken:
             raise InvalidTokenError("The access token is invalid, expired or revoked.") from None

@@ -1,13 +1,13 @@
 """RFC 6750 error bodies and WWW-Authenticate headers for DRF APIs (settings: EXCEPTION_HANDLER).
 
-Kept apart from api.py because DRF imports the authentication classes while rest_framework.views
-is still loading; this module is only imported when the first error is handled.
+Kept apart from authentication.py and errors.py because DRF imports the authentication classes
+while rest_framework.views is still loading; this module is only imported when the first error is handled.
 """
 
 from rest_framework import exceptions, status
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from agentauth.resource.errors import (
+from .errors import (
     InsufficientScope,
     InvalidRequestError,
     InvalidTokenError,

@@ -6,7 +6,7 @@ from rest_framework.permissions import BasePermission
 from agentauth.identity.tokens import AccessClaims
 
 from .errors import InsufficientScope
-from .signals import api_called
+from .signals import announce_call
 
 
 def required_scopes(request, view):
@@ -27,19 +27,7 @@ class HasScopes(BasePermission):
             # A view that forgot to say what it needs is closed, not open.
             raise InsufficientScope(["(undeclared)"])
         if not claims.has_scopes(required):
-            note(request, claims.client_id, claims.subject, "insufficient_scope")
+            announce_call(request, claims.client_id, claims.subject, "insufficient_scope")
             raise InsufficientScope(required)
-        note(request, claims.client_id, claims.subject, "calls", scopes=required)
+        announce_call(request, claims.client_id, claims.subject, "calls", scopes=required)
         return True
-
-
-def note(request, client_id, subject, outcome, scopes=()):
-    api_called.send(
-        HasScopes,
-        client_id=client_id,
-        subject=subject,
-        outcome=outcome,
-        ip=request.META.get("REMOTE_ADDR"),
-        user_agent=request.META.get("HTTP_USER_AGENT", ""),
-        scopes=scopes,
-    )
