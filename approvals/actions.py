@@ -1,29 +1,70 @@
-"""The registry of critical actions: what runs once a person approves, and how to say it in words.
+"""Critical actions: each says what the person is shown, when they must be asked and how it runs.
 
-An API registers its actions at start-up (see examples/apps.py); approvals never imports an API.
+An API subclasses `Action` and registers one instance when its module is imported (examples/apps.py
+imports them in web and worker processes alike); approvals never imports an API. The executor
+finds an approval's action here by the name stored on the approval.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from . import policies
 
 
 class ActionFailed(Exception):
     """The approved action could not be carried out; the reason is shown to the person and the agent."""
 
 
-@dataclass(frozen=True)
 class Action:
-    name: str
-    scope: str
-    run: Callable  # run(approval) -> JSON-able result; runs inside the executing transaction
-    describe: Callable  # describe(approval) -> "Pay 120.00 EUR to ACME Ltd"
+    """One kind of critical action. `params` are its JSON-able arguments, exactly what the person
+    approved and what runs: the approval stores them and a hash of them."""
+
+    name = ""  # stored on every approval, e.g. "payments.create"
+    scope = ""  # the scope an agent needs for it; consent is checked against it again at run time
+    Request = None  # DRF serializer for the API request body (RequiresApproval validates with it)
+    Result = None  # DRF serializer documenting the 201 body, for the OpenAPI schema
+
+    def params(self, data):
+        """The validated request as JSON-able params (strings for decimals and datetimes)."""
+        return dict(data)
+
+    def scope_for(self, params):
+        return self.scope
+
+    def describe(self, params):
+        """One line the person reads before deciding: "Pay 120.00 EUR to ACME Ltd"."""
+        return self.name
+
+    def authorization_details(self, params):
+        """The RFC 9396 form, for people and for matching a CIBA token to what it may do."""
+        return []
+
+    def binding_message(self, params):
+        return ""
+
+    def amount(self, params):
+        """(Decimal amount, currency) when the person's amount limits apply, else None."""
+        return None
+
+    def needs_person(self, user, agent, params):
+        """The policy: must this one wait for the person? By default the scope's flag and then the
+        person's own rule for the agent (e.g. "ask me above 20 EUR")."""
+        amount, currency = self.amount(params) or (None, None)
+        return policies.needs_person(user, agent, self.scope_for(params), amount, currency)
+
+    def run(self, approval, params):
+        """Do it, inside the executing transaction; return a JSON-able result or raise ActionFailed."""
+        raise NotImplementedError
+
+    def present(self, approval):
+        """The 201 body once it ran."""
+        return approval.result or {}
 
 
 _registry: dict[str, Action] = {}
 
 
-def register(name, *, scope, run, describe):
-    _registry[name] = Action(name=name, scope=scope, run=run, describe=describe)
+def register(action):
+    """Register an Action instance under its name; returns it, for the view that declares it."""
+    _registry[action.name] = action
+    return action
 
 
 def get(name):
@@ -35,6 +76,6 @@ def describe(approval):
     if action is None:
         return approval.action
     try:
-        return action.describe(approval)
+        return action.describe(approval.params)
     except (KeyError, TypeError, ValueError):
         return approval.action

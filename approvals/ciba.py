@@ -15,7 +15,6 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -28,23 +27,36 @@ from agentauth.oauth.protocol import authenticated_agent, form_problem, oauth_er
 from . import actions, services
 from .models import ApprovalRequest
 
-ACTION = "ciba.authorize"
 MAX_BINDING_MESSAGE = 64
 SLOW_DOWN_STEP = 5
 
 
-def describe(approval):
-    details = rar.describe(approval.params.get("authorization_details"))
-    scope = " ".join(approval.params.get("scope", []))
-    return details or f"Let the agent use {scope}"
+class Authorization(actions.Action):
+    """What a CIBA client asks a person for: scopes and authorization details, for one token."""
+
+    name = "ciba.authorize"
+
+    def scope_for(self, params):
+        return params["scope"][0] if params["scope"] else ""
+
+    def describe(self, params):
+        return rar.describe(params["authorization_details"]) or f"Let the agent use {' '.join(params['scope'])}"
+
+    def authorization_details(self, params):
+        return params["authorization_details"]
+
+    def binding_message(self, params):
+        return params["binding_message"]
+
+    def needs_person(self, user, agent, params):
+        return True  # the person is the point of CIBA, whatever their policies say
+
+    def run(self, approval, params):
+        # It runs nothing by itself: its token does, once, at the API that receives it.
+        raise actions.ActionFailed("CIBA approvals are redeemed by their token.")
 
 
-def _run(approval):
-    # A CIBA approval runs nothing by itself: its token does, once, at the API that receives it.
-    raise actions.ActionFailed("CIBA approvals are consumed by their token.")
-
-
-actions.register(ACTION, scope="", run=_run, describe=describe)
+AUTHORIZATION = actions.register(Authorization())
 
 
 def _binding_message_ok(message):
@@ -124,14 +136,10 @@ class BackchannelAuthentication(View):
             approval, _ = services.request_approval(
                 user=person,
                 agent=agent,
-                scope=requested[0] if requested else "",
-                action=ACTION,
-                params={"scope": requested, "authorization_details": details},
-                authorization_details=details,
-                binding_message=binding_message,
+                action=AUTHORIZATION,
+                params={"scope": requested, "authorization_details": details, "binding_message": binding_message},
                 source="ciba",
                 ttl=timedelta(seconds=expiry),
-                always_ask=True,
                 notification_token=notification_token,
             )
             auth_req_id = approval.pk
@@ -187,11 +195,8 @@ def token_grant(request):
         return oauth_error("expired_token")
     if status in (ApprovalRequest.Status.DENIED, ApprovalRequest.Status.CANCELLED):
         return oauth_error("access_denied", approval.reason or None)
-    # Approved: exactly one token, for exactly what the person approved.
-    redeemed = ApprovalRequest.objects.filter(pk=approval.pk, redeemed_at__isnull=True).update(
-        redeemed_at=timezone.now()
-    )
-    if not redeemed or status != ApprovalRequest.Status.APPROVED:
+    # Approved: exactly one token (the row is locked), for exactly what the person approved.
+    if approval.redeemed_at or status != ApprovalRequest.Status.APPROVED:
         return oauth_error("invalid_grant", "This auth_req_id was already used.")
     granted = scopes.grantable_by(approval.user, approval.params.get("scope", []))
     details = approval.params.get("authorization_details", [])
@@ -202,7 +207,7 @@ def token_grant(request):
         extra_claims={"authorization_details": details} if details else None,
         lifetime=settings.CIBA_TOKEN_SECONDS,
     )
-    ApprovalRequest.objects.filter(pk=approval.pk).update(token_jti=claims["jti"])
+    services.hand_out_token(approval, claims["jti"])
     body = {
         "access_token": raw,
         "token_type": "Bearer",

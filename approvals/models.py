@@ -137,6 +137,15 @@ class ApprovalRequest(models.Model):
         approved = ApprovalRequest.objects.filter(status=self.Status.APPROVED)
         self._move(approved, status, result=result, reason=failure[:500], finished=True)
 
+    def hand_out_token(self, jti):
+        """CIBA: its one token was issued. The status stays approved until that token is used."""
+        now = timezone.now()
+        fresh = ApprovalRequest.objects.filter(pk=self.pk, status=self.Status.APPROVED, redeemed_at__isnull=True)
+        if not fresh.update(redeemed_at=now, token_jti=jti):
+            self.refresh_from_db()
+            raise AlreadyDecided(self, "redeemed")
+        self.redeemed_at, self.token_jti = now, jti
+
     def _move(self, allowed, status, *, decided_by=None, finished=False, **fields):
         # Compare-and-swap: one conditional UPDATE; two people, two tabs or a person and the
         # sweep can race, and exactly one of them wins.

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from agentauth.audit import trail
 from agentauth.consent import grants
+from agentauth.identity import rar
 from agentauth.identity.scopes import catalogue
 
-from . import actions, policies, signals
+from . import actions, signals
 from .models import AlreadyDecided, ApprovalRequest, canonical_hash
 
 
@@ -24,43 +25,29 @@ class IdempotencyConflict(Exception):
 
 
 def request_approval(
-    *,
-    user,
-    agent,
-    scope,
-    action,
-    params,
-    authorization_details,
-    binding_message="",
-    idempotency_key="",
-    token_jti="",
-    source="api",
-    ttl=None,
-    amount=None,
-    currency=None,
-    always_ask=False,
-    notification_token="",
+    *, user, agent, action, params, idempotency_key="", token_jti="", source="api", ttl=None, notification_token=""
 ):
-    """Open an approval for exactly this action; returns (approval, created).
+    """Open an approval for exactly this action and these params; returns (approval, created).
 
-    When the person's policy does not ask for this one, it is approved automatically (and
-    recorded as such) and runs at once.
+    When the action's policy does not ask the person, it is approved automatically (and recorded
+    as such); the caller may then redeem it at once.
     """
-    params_hash = canonical_hash(action, params)
+    params_hash = canonical_hash(action.name, params)
     existing = _same_request(agent, user, idempotency_key, params_hash)
     if existing is not None:
         return existing, False
+    scope = action.scope_for(params)
     try:
         with transaction.atomic():
             approval = ApprovalRequest.objects.create(
                 user=user,
                 agent=agent,
                 scope=scope,
-                action=action,
+                action=action.name,
                 params=params,
                 params_hash=params_hash,
-                authorization_details=authorization_details,
-                binding_message=binding_message,
+                authorization_details=action.authorization_details(params),
+                binding_message=action.binding_message(params)[:100],
                 idempotency_key=idempotency_key,
                 token_jti=token_jti,
                 source=source,
@@ -69,7 +56,7 @@ def request_approval(
                 expires_at=timezone.now() + (ttl or settings.APPROVAL_TTL),
             )
             _audit("approval.requested", approval, actor_type="agent", actor=agent.client_id)
-            if always_ask or policies.needs_person(user, agent, scope, amount, currency):
+            if action.needs_person(user, agent, params):
                 _announce(approval, "approval.created")
             else:
                 approval.approve(by=None, automatic=True)
@@ -112,24 +99,6 @@ def _audit(event, approval, *, outcome="success", actor_type="system", actor="",
 def _announce(approval, event):
     """Tell the floors above (live delivery, the executor) of the change; they act on commit."""
     signals.approval_changed.send(ApprovalRequest, approval=approval, event=event)
-
-
-@transaction.atomic
-def consume(approval_id, jti, run):
-    """Run what a CIBA token was approved for, once: the token's approval moves approved → executed."""
-    approval = (
-        ApprovalRequest.objects.select_for_update()
-        .select_related("agent", "user")
-        .filter(pk=approval_id, token_jti=jti)
-        .first()
-    )
-    if approval is None or approval.status != ApprovalRequest.Status.APPROVED:
-        raise AlreadyDecided(approval, approval.status if approval else "unknown")
-    result = run(approval)
-    approval.finish(result=result)
-    _audit("approval.executed", approval, details={"result": result, "via": "ciba token"})
-    _announce(approval, "approval.updated")
-    return approval, result
 
 
 def _risk(scope):
@@ -187,50 +156,81 @@ def cancel_pending(*, agent, user=None, scopes=None, reason):
     return sum(cancel(approval, reason) for approval in pending)
 
 
-def execute(approval_id):
-    """Run an approved action exactly once: the row lock, the status check and the action's own
-    writes commit together, so a crash rolls all of it back and a redelivery starts clean.
+class Mismatch(Exception):
+    """A CIBA token was used for something other than what its person approved."""
 
-    Only the approval row is locked (`of=self`): locking the joined person and agent rows too made
-    other transactions' commit-time foreign-key checks wait on us while we waited on the audit
-    chain's head, a deadlock the load test found."""
+
+def redeem(approval_id):
+    """Run an approved action exactly once: what the person approved, or their policy did.
+    Returns (approval, ran); redeeming again finds it no longer approved and runs nothing."""
     with transaction.atomic():
-        approval = (
-            ApprovalRequest.objects.select_for_update(of=("self",)).select_related("agent", "user").get(pk=approval_id)
-        )
-        if approval.status != ApprovalRequest.Status.APPROVED:
-            return approval  # already run, or never approved: idempotent
-        if settings.APPROVAL_EXECUTION_DELAY:
-            time.sleep(settings.APPROVAL_EXECUTION_DELAY)  # fault drills only: a window to kill the worker
-        action = actions.get(approval.action)
-        problem = _why_not_runnable(approval, action)
-        if problem:
-            approval.finish(failure=problem)
+        approval = _locked().get(pk=approval_id)
+        return _run_once(approval, actions.get(approval.action), approval.params)
+
+
+def redeem_token(jti, action, params):
+    """A CIBA token presents itself at an API: run `action` with `params` once, if they are covered
+    by what its person approved (else Mismatch, and the token stays good for the right one)."""
+    with transaction.atomic():
+        approval = _locked().filter(token_jti=jti, source="ciba").first()
+        if approval is None or not rar.covers(approval.authorization_details, action.authorization_details(params)):
+            raise Mismatch(jti)
+        return _run_once(approval, action, params, via="ciba token")
+
+
+def _locked():
+    # Only the approval row is locked (`of=self`): locking the joined person and agent rows too
+    # made other transactions' commit-time foreign-key checks wait on us while we waited on the
+    # audit chain's head, a deadlock the load test found.
+    return ApprovalRequest.objects.select_for_update(of=("self",)).select_related("agent", "user")
+
+
+def _run_once(approval, action, params, via=None):
+    """The one path that executes an approval. The row lock, the status check (a compare-and-swap
+    from approved) and the action's own writes commit together, so a crash rolls all of it back
+    and a redelivery starts clean."""
+    if approval.status != ApprovalRequest.Status.APPROVED:
+        return approval, False  # already run, or never approved
+    if settings.APPROVAL_EXECUTION_DELAY:
+        time.sleep(settings.APPROVAL_EXECUTION_DELAY)  # fault drills only: a window to kill the worker
+    problem = _why_not_runnable(approval, action)
+    if problem:
+        approval.finish(failure=problem)
+    else:
+        try:
+            with transaction.atomic():
+                result = action.run(approval, params)
+        except actions.ActionFailed as error:
+            approval.finish(failure=str(error))
         else:
-            try:
-                with transaction.atomic():
-                    result = action.run(approval)
-            except actions.ActionFailed as error:
-                approval.finish(failure=str(error))
-            else:
-                approval.finish(result=result)
-        _audit(
-            f"approval.{approval.status}",
-            approval,
-            outcome="success" if approval.status == ApprovalRequest.Status.EXECUTED else "failure",
-            details={"result": approval.result, "reason": approval.reason},
-        )
-        _announce(approval, "approval.updated")
-    return approval
+            approval.finish(result=result)
+    _audit(
+        f"approval.{approval.status}",
+        approval,
+        outcome="success" if approval.status == ApprovalRequest.Status.EXECUTED else "failure",
+        details={"result": approval.result, "reason": approval.reason} | ({"via": via} if via else {}),
+    )
+    _announce(approval, "approval.updated")
+    return approval, True
+
+
+@transaction.atomic
+def hand_out_token(approval, jti):
+    """CIBA: an approved request's one token was issued; from now on only that token redeems it."""
+    approval.hand_out_token(jti)
+    _audit("approval.token_issued", approval)
 
 
 def _why_not_runnable(approval, action):
-    # Consent is checked again at run time: revoking after the approval still stops it (AP-06).
     if action is None:
         return f"Unknown action {approval.action!r}."
     if not approval.agent.is_active or not approval.user.is_active:
         return "The agent or the person's account was switched off before the action ran."
-    if approval.scope not in grants.effective_scopes(approval.user, approval.agent, [approval.scope]):
+    # Consent is checked again at run time: revoking after the approval still stops it (AP-06).
+    # A CIBA approval is its own consent, given for this one request.
+    if approval.source != "ciba" and approval.scope not in grants.effective_scopes(
+        approval.user, approval.agent, [approval.scope]
+    ):
         return "Consent for this action was withdrawn before it ran."
     return None
 

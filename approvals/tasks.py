@@ -12,7 +12,7 @@ from . import services
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=10)
 def execute_approval(approval_id):
-    services.execute(approval_id)
+    services.redeem(approval_id)
 
 
 @shared_task

@@ -3,21 +3,18 @@
 from decimal import Decimal
 
 from django.db import IntegrityError
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agentauth.identity import rar
 from agentauth.resource.schema import errors
-from approvals import actions, services
-from approvals.api import accepted
-from approvals.models import AlreadyDecided, ApprovalRequest
+from approvals import actions
 from approvals.policies import CURRENCIES
+from approvals.protect import RequiresApproval
 
 from .models import Payment
-
-ACTION = "payments.create"
 
 
 class PaymentRequest(serializers.Serializer):
@@ -39,53 +36,58 @@ class PaymentPage(serializers.Serializer):
     results = PaymentSerializer(many=True)
 
 
-class Accepted(serializers.Serializer):
-    approval_id = serializers.CharField()
-    status = serializers.CharField()
-    status_url = serializers.URLField()
-    expires_at = serializers.DateTimeField()
-    interval = serializers.IntegerField()
+class Pay(actions.Action):
+    """Pay someone from the person's account: asked for unless their limit for this agent covers it."""
+
+    name = "payments.create"
+    scope = "payments:execute"
+    Request = PaymentRequest
+    Result = PaymentSerializer
+
+    def params(self, data):
+        return {"amount": f"{data['amount']:.2f}", "currency": data["currency"], "to": data["to"], "memo": data["memo"]}
+
+    def describe(self, params):
+        return f"Pay {params['amount']} {params['currency']} to {params['to']}"
+
+    def authorization_details(self, params):
+        """The RFC 9396 `payment_initiation` shape, for people and CIBA clients."""
+        return [
+            {
+                "type": "payment_initiation",
+                "instructedAmount": {"currency": params["currency"], "amount": params["amount"]},
+                "creditorName": params["to"],
+                "remittanceInformationUnstructured": params["memo"],
+            }
+        ]
+
+    def binding_message(self, params):
+        return params["memo"]
+
+    def amount(self, params):
+        return Decimal(params["amount"]), params["currency"]
+
+    def run(self, approval, params):
+        # The approval is unique on the payment, so a second payment for it is impossible.
+        try:
+            payment = Payment.objects.create(
+                owner=approval.user,
+                amount=Decimal(params["amount"]),
+                currency=params["currency"],
+                to=params["to"],
+                memo=params["memo"],
+                approval=approval,
+                created_by_agent=approval.agent.client_id,
+            )
+        except IntegrityError:
+            raise actions.ActionFailed("This approval was already used for a payment.") from None
+        return {"payment_id": payment.pk}
+
+    def present(self, approval):
+        return PaymentSerializer(approval.payment).data
 
 
-def authorization_details(params):
-    """The RFC 9396 `payment_initiation` shape of a payment, for people and CIBA clients."""
-    return [
-        {
-            "type": "payment_initiation",
-            "instructedAmount": {"currency": params["currency"], "amount": params["amount"]},
-            "creditorName": params["to"],
-            "remittanceInformationUnstructured": params["memo"],
-        }
-    ]
-
-
-def describe(approval):
-    params = approval.params
-    return f"Pay {params['amount']} {params['currency']} to {params['to']}"
-
-
-def record_payment(approval, params):
-    """Runs inside the executing transaction; the unique approval makes a second payment impossible."""
-    try:
-        payment = Payment.objects.create(
-            owner=approval.user,
-            amount=Decimal(params["amount"]),
-            currency=params["currency"],
-            to=params["to"],
-            memo=params["memo"],
-            approval=approval,
-            created_by_agent=approval.agent.client_id,
-        )
-    except IntegrityError:
-        raise actions.ActionFailed("This approval was already used for a payment.") from None
-    return {"payment_id": payment.pk}
-
-
-def run(approval):
-    return record_payment(approval, approval.params)
-
-
-actions.register(ACTION, scope="payments:execute", run=run, describe=describe)
+PAY = actions.register(Pay())
 
 
 def validate_payment_initiation(detail):
@@ -133,92 +135,13 @@ def describe_payment_initiation(detail):
 rar.register("payment_initiation", validate=validate_payment_initiation, describe=describe_payment_initiation)
 
 
-class PaymentList(APIView):
+class PaymentList(RequiresApproval, APIView):
     """POST a payment (payments:execute, waits for the person); GET the ledger (payments:read)."""
 
-    required_scopes = {"GET": ["payments:read"], "POST": ["payments:execute"]}
+    critical_action = PAY
+    required_scopes = {"GET": ["payments:read"]}
 
     @extend_schema(responses={200: PaymentPage, **errors(400, 401, 403, 429, 503)})
     def get(self, request):
         payments = Payment.objects.filter(owner_id=request.user.pk).select_related("approval")[:200]
         return Response({"results": PaymentSerializer(payments, many=True).data})
-
-    @extend_schema(
-        request=PaymentRequest,
-        responses={201: PaymentSerializer, 202: Accepted, **errors(400, 401, 403, 409, 429, 503)},
-        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
-    )
-    def post(self, request):
-        incoming = PaymentRequest(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        params = {
-            "amount": f"{data['amount']:.2f}",
-            "currency": data["currency"],
-            "to": data["to"],
-            "memo": data["memo"],
-        }
-        if request.auth.raw.get("authorization_details"):
-            return self.pay_as_approved(request, params)
-        key = request.headers.get("Idempotency-Key", "")
-        if len(key) > 200:
-            return Response({"error": "invalid_request", "error_description": "Idempotency-Key is too long."}, 400)
-        try:
-            approval, _ = services.request_approval(
-                user=request.user.person,
-                agent=request.user.agent,
-                scope="payments:execute",
-                action=ACTION,
-                params=params,
-                authorization_details=authorization_details(params),
-                binding_message=params["memo"][:100],
-                idempotency_key=key,
-                token_jti=request.auth.jti,
-                amount=data["amount"],
-                currency=data["currency"],
-            )
-        except services.IdempotencyConflict:
-            return Response(
-                {"error": "idempotency_key_reused", "error_description": "That key was used for another request."},
-                status=409,
-            )
-        if approval.automatic and approval.status == ApprovalRequest.Status.APPROVED:
-            approval = services.execute(approval.pk)  # the person's policy said yes: no need to wait
-        if approval.status == ApprovalRequest.Status.EXECUTED:
-            payment = Payment.objects.get(approval=approval)
-            return Response({**PaymentSerializer(payment).data, "status": approval.status}, status=201)
-        return accepted(approval)
-
-    def pay_as_approved(self, request, params):
-        """A CIBA token is good for one payment: exactly the one its person approved."""
-        approved = [d for d in request.auth.raw["authorization_details"] if d.get("type") == "payment_initiation"]
-        wanted = validate_payment_initiation(
-            {
-                "type": "payment_initiation",
-                "instructedAmount": {"currency": params["currency"], "amount": params["amount"]},
-                "creditorName": params["to"],
-                "remittanceInformationUnstructured": params["memo"],
-            }
-        )
-        if not any(_same_payment(detail, wanted) for detail in approved):
-            return Response(
-                {"error": "approval_mismatch", "error_description": "This token was approved for another payment."},
-                status=403,
-            )
-        approval = ApprovalRequest.objects.filter(token_jti=request.auth.jti, source="ciba").first()
-        if approval is None:
-            return Response({"error": "approval_mismatch"}, status=403)
-
-        try:
-            approval, result = services.consume(
-                approval.pk, request.auth.jti, lambda locked: record_payment(locked, params)
-            )
-        except AlreadyDecided:
-            return Response({"error": "already_consumed"}, status=409)
-        payment = Payment.objects.get(pk=result["payment_id"])
-        return Response({**PaymentSerializer(payment).data, "status": approval.status}, status=201)
-
-
-def _same_payment(detail, wanted):
-    keys = ("instructedAmount", "creditorName", "remittanceInformationUnstructured")
-    return all(detail.get(key) == wanted.get(key) for key in keys)

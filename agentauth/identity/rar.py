@@ -54,6 +54,25 @@ def _refuse_constant(name):
     raise InvalidDetails(f"{name} is not a number")
 
 
+def covers(approved, wanted):
+    """True when each wanted detail is one the person approved: the same type and, after both are
+    normalised, the same value for every member the wanted one states. No details, no cover."""
+    if not wanted:
+        return False
+    for detail in wanted:
+        entry = _types.get(detail.get("type"))
+        try:
+            normal = entry[0](detail) if entry else None
+        except InvalidDetails:
+            normal = None
+        if normal is None:
+            return False
+        stated = {key: normal.get(key) for key in detail}
+        if not any(all(given.get(key) == value for key, value in stated.items()) for given in approved or []):
+            return False
+    return True
+
+
 def describe(details):
     words = []
     for item in details or []:

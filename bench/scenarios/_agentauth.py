@@ -476,7 +476,7 @@ def _create_approval(ask):
 
     from agentauth.identity.models import Agent
     from approvals import services
-    from examples import payments
+    from examples.payments import PAY
 
     user, agent = get_user_model().objects.get(pk=ask["person"]), Agent.objects.get(pk=ask["agent"])
     params = {"amount": "120.00", "currency": "EUR", "to": "Bench Shop", "memo": ask["memo"]}
@@ -486,11 +486,8 @@ def _create_approval(ask):
         services.request_approval(
             user=user,
             agent=agent,
-            scope="payments:execute",
-            action=payments.ACTION,
+            action=PAY,
             params=params,
-            authorization_details=payments.authorization_details(params),
-            binding_message=ask["memo"],
         )
         # Registered after the product's hooks, so it runs once they (seal, push, enqueue) are done.
         transaction.on_commit(lambda: stamps.update(hooks_done=time.monotonic()))

@@ -89,15 +89,14 @@ def test_a_new_ip_address_raises_an_alert_but_the_first_one_does_not(token):
 
 def test_repeated_denials_raise_an_alert(alice, payer, django_capture_on_commit_callbacks):
     from approvals import services
+    from examples.payments import PAY
 
     for _ in range(3):
         approval, _ = services.request_approval(
             user=alice,
             agent=payer,
-            scope="payments:execute",
-            action="payments.create",
+            action=PAY,
             params={"amount": "5.00", "currency": "EUR", "to": "x", "memo": ""},
-            authorization_details=[],
         )
         with django_capture_on_commit_callbacks(execute=True):  # the rule runs after the decision commits
             services.decide(approval, approve=False, by=alice)

@@ -9,6 +9,7 @@ from django.test import Client
 
 from agentauth.asgi import application
 from approvals import services
+from examples.payments import PAY
 
 from ..conftest import with_rate
 
@@ -38,10 +39,8 @@ def ask(user, agent, amount="50.00"):
     approval, _ = services.request_approval(
         user=user,
         agent=agent,
-        scope="payments:execute",
-        action="payments.create",
+        action=PAY,
         params=params,
-        authorization_details=[],
     )
     return approval
 

@@ -124,7 +124,7 @@ def test_consent_withdrawn_after_approval_stops_execution(pay_token, person, ali
     grants.set_scopes(alice, payer, ["payments:read"])
     from approvals import services
 
-    services.execute(approval_id)
+    services.redeem(approval_id)
 
     approval = ApprovalRequest.objects.get()
     assert approval.status == "failed" and "withdrawn" in approval.reason

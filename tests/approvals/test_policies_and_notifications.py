@@ -10,6 +10,7 @@ from agentauth.identity import keys
 from agentauth.identity.models import Agent
 from approvals import services
 from approvals.models import ApprovalPolicy
+from examples.payments import PAY
 
 PAYMENT = {"amount": "120.00", "currency": "EUR", "to": "ACME Ltd", "memo": ""}
 
@@ -18,12 +19,8 @@ def ask(user, agent, **params):
     approval, _ = services.request_approval(
         user=user,
         agent=agent,
-        scope="payments:execute",
-        action="payments.create",
+        action=PAY,
         params={**PAYMENT, **params},
-        authorization_details=[],
-        amount=params.get("amount", PAYMENT["amount"]),
-        currency="EUR",
     )
     return approval
 

@@ -16,6 +16,7 @@ from websockets.sync.client import connect
 from approvals import services
 from approvals.models import AlreadyDecided, ApprovalRequest
 from examples.models import Payment
+from examples.payments import PAY
 
 from ..servers import asgi_server, celery_worker
 
@@ -106,10 +107,8 @@ def test_a_real_worker_executes_the_approved_payment_exactly_once(redis_url, ali
     approval, _ = services.request_approval(
         user=alice,
         agent=payer,
-        scope="payments:execute",
-        action="payments.create",
+        action=PAY,
         params={**PAYMENT},
-        authorization_details=[],
     )
     with celery_worker():
         services.decide(approval, approve=True, by=alice)
@@ -128,10 +127,8 @@ def test_twenty_concurrent_decisions_have_exactly_one_winner(requires_postgres, 
     approval, _ = services.request_approval(
         user=alice,
         agent=payer,
-        scope="payments:execute",
-        action="payments.create",
+        action=PAY,
         params={**PAYMENT},
-        authorization_details=[],
     )
     cookies = signed_in_cookies(alice)
     sessions = [csrf_session(live_server.url, cookies) for _ in range(2)]
@@ -165,10 +162,8 @@ def test_expiry_boundary_race_has_one_outcome_every_time(requires_postgres, alic
         approval, _ = services.request_approval(
             user=alice,
             agent=payer,
-            scope="payments:execute",
-            action="payments.create",
+            action=PAY,
             params={**PAYMENT},
-            authorization_details=[],
             ttl=timedelta(milliseconds=150),
         )
         barrier = threading.Barrier(2)

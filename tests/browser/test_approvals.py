@@ -77,6 +77,7 @@ def test_approving_from_the_pushed_alert_runs_the_payment_once(page, shoot, cata
 def test_the_approval_page_with_countdown(page, shoot, catalogue):
     from agentauth.oauth.registration import register_agent
     from approvals import services
+    from examples.payments import PAY
 
     person = UserFactory(username="ivan")
     agent, _ = register_agent(
@@ -85,18 +86,8 @@ def test_the_approval_page_with_countdown(page, shoot, catalogue):
     approval, _ = services.request_approval(
         user=person,
         agent=agent,
-        scope="payments:execute",
-        action="payments.create",
+        action=PAY,
         params={"amount": "450.00", "currency": "EUR", "to": "Rail Co", "memo": "Tickets"},
-        authorization_details=[
-            {
-                "type": "payment_initiation",
-                "instructedAmount": {"currency": "EUR", "amount": "450.00"},
-                "creditorName": "Rail Co",
-                "remittanceInformationUnstructured": "Tickets",
-            }
-        ],
-        binding_message="TRAIN-7",
     )
     with asgi_server() as server:
         sign_in(page, server, "ivan")
