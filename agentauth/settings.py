@@ -308,6 +308,7 @@ AGENTAUTH_SCOPES = {
     "documents:read": {"description": "Read your documents", "risk": "low"},
     "documents:write": {"description": "Create and change your documents", "risk": "medium"},
     "payments:read": {"description": "See your payments", "risk": "medium"},
+    "calendar:write": {"description": "Send calendar invitations for you", "risk": "medium"},
     "payments:execute": {
         "description": "Make payments from your account",
         "risk": "high",

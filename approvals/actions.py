@@ -32,6 +32,10 @@ class Action:
         """One line the person reads before deciding: "Pay 120.00 EUR to ACME Ltd"."""
         return self.name
 
+    def facts(self, params):
+        """(label, value) pairs the decision screen lists, everything the person should check."""
+        return []
+
     def authorization_details(self, params):
         """The RFC 9396 form, for people and for matching a CIBA token to what it may do."""
         return []
@@ -72,10 +76,19 @@ def get(name):
 
 
 def describe(approval):
+    return _say(approval, "describe", approval.action)
+
+
+def facts(approval):
+    return _say(approval, "facts", [])
+
+
+def _say(approval, what, fallback):
+    # An approval outlives code changes: params that no longer fit their action are shown plainly.
     action = get(approval.action)
     if action is None:
-        return approval.action
+        return fallback
     try:
-        return action.describe(approval.params)
+        return getattr(action, what)(approval.params)
     except (KeyError, TypeError, ValueError):
-        return approval.action
+        return fallback

@@ -164,11 +164,18 @@ class ApprovalRequest(models.Model):
     def matches(self, action, params):
         return self.action == action and self.params_hash == canonical_hash(action, params)
 
+    # The action says itself what a person reads; actions imports this module, hence the late imports.
     def describe(self):
-        """The action in plain words, from its authorization details."""
+        """The action in one line."""
         from .actions import describe
 
         return describe(self)
+
+    def facts(self):
+        """(label, value) pairs the decision screen lists beside what the authorization details say."""
+        from .actions import facts
+
+        return facts(self)
 
 
 class ApprovalPolicy(models.Model):

@@ -6,4 +6,4 @@ class ExamplesConfig(AppConfig):
     verbose_name = "Example protected API"
 
     def ready(self):
-        from . import payments  # noqa: F401 - registers the payments.create action (web and worker)
+        from . import urls  # noqa: F401 - its views' modules register their actions (web and worker)

@@ -1,4 +1,4 @@
-"""The example API's data: a person's documents."""
+"""The example APIs' data: a person's documents, payments and calendar invitations."""
 
 from django.conf import settings
 from django.db import models
@@ -35,3 +35,22 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.amount} {self.currency} to {self.to}"
+
+
+class Invitation(models.Model):
+    """A calendar invitation that was sent: one per invitee and approval, enforced by the database."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="invitations")
+    title = models.CharField(max_length=200)
+    starts_at = models.DateTimeField()
+    invitee = models.EmailField()
+    approval = models.ForeignKey("approvals.ApprovalRequest", models.PROTECT, related_name="invitations")
+    created_by_agent = models.CharField(max_length=255, blank=True)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at", "invitee"]
+        constraints = [models.UniqueConstraint(fields=["approval", "invitee"], name="one_invitation_per_invitee")]
+
+    def __str__(self):
+        return f"{self.title} to {self.invitee}"
