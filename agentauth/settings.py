@@ -300,6 +300,9 @@ AGENTAUTH_KEY_ENCRYPTION_KEY = os.getenv("AGENTAUTH_KEY_ENCRYPTION_KEY", "")
 # Dynamic client registration is open on the embedded default; production requires this token.
 AGENTAUTH_REGISTRATION_TOKEN = os.getenv("AGENTAUTH_REGISTRATION_TOKEN", "")
 AGENTAUTH_OPEN_REGISTRATION = env_bool("AGENTAUTH_OPEN_REGISTRATION", DEBUG)
+# Hosts this server may call although they resolve to private or loopback addresses, and over
+# plain http (agentauth.lib.outbound): callbacks, CIBA pings and every later outbound fetch.
+AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = env_list("AGENTAUTH_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 # Client ids of registered resource servers that may call the introspection endpoint.
 AGENTAUTH_JWKS_CACHE_SECONDS = 300
 
@@ -452,7 +455,6 @@ APPROVAL_POLL_INTERVAL = 2  # seconds an agent should wait between status polls
 APPROVAL_MAX_WAIT = 30  # seconds a long-poll (?wait=N) may hold the request
 # High-risk approvals need a sign-in at most this old (seconds).
 APPROVAL_REAUTH_SECONDS = env_int("APPROVAL_REAUTH_SECONDS", 300)
-APPROVAL_CALLBACK_ALLOW_LOOPBACK = DEBUG
 # What the operator asks by default; people and agents get their own policies in the portal/admin.
 APPROVAL_DEFAULT_POLICIES = {"payments:execute": {"mode": "always"}}
 # OpenID CIBA: how long a request may wait, how fast a person may be asked, how long its token lives.

@@ -5,6 +5,9 @@ imports them in web and worker processes alike); approvals never imports an API.
 finds an approval's action here by the name stored on the approval.
 """
 
+from agentauth.identity import rar, scopes
+from agentauth.lib.text import clean_text
+
 from . import policies
 
 
@@ -33,8 +36,16 @@ class Action:
         return self.name
 
     def facts(self, params):
-        """(label, value) pairs the decision screen lists, everything the person should check."""
-        return []
+        """(label, value) pairs the decision screen, the e-mail and the live alert list: everything
+        the person should check. By default every authorization detail, in full."""
+        return rar.facts(self.authorization_details(params))
+
+    def risk(self, params):
+        """How much is at stake ("low", "medium", "high"): the riskiest of its scope and details.
+        High-risk approvals need a recent sign-in."""
+        return scopes.riskiest(
+            [scopes.risk_of([self.scope_for(params)]), *rar.risk(self.authorization_details(params))]
+        )
 
     def authorization_details(self, params):
         """The RFC 9396 form, for people and for matching a CIBA token to what it may do."""
@@ -80,7 +91,8 @@ def describe(approval):
 
 
 def facts(approval):
-    return _say(approval, "facts", [])
+    # Agent-supplied values, made inert once for every screen, e-mail and push that shows them.
+    return [(label, clean_text(value, 4000)) for label, value in _say(approval, "facts", [])]
 
 
 def _say(approval, what, fallback):

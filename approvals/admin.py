@@ -55,7 +55,7 @@ class ApprovalRequestAdmin(RecordAdmin):
 
 @admin.register(ApprovalPolicy)
 class ApprovalPolicyAdmin(admin.ModelAdmin):
-    list_display = ["scope", "user", "agent", "mode", "limit", "currency", "updated_at"]
+    list_display = ["scope", "user", "agent", "mode", "limit", "currency", "budget", "budget_hours", "updated_at"]
     list_filter = ["mode", "scope"]
     search_fields = ["scope", "user__username", "agent__name"]
     raw_id_fields = ["user", "agent"]

@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken, verify_access_token
+from agentauth.lib import numbers
 from agentauth.lib.channel_reads import ChannelReader
 from agentauth.lib.http import credentials
 from agentauth.resource.errors import bearer_challenge, resource_metadata_url
@@ -114,9 +115,10 @@ async def approval_status(request, approval_id):
     if approval is None:
         return JsonResponse({"error": "not_found"}, status=404)
     try:
-        wait = min(max(float(request.GET.get("wait", 0)), 0.0), settings.APPROVAL_MAX_WAIT)
-    except ValueError:
-        return JsonResponse({"error": "invalid_request", "error_description": "wait must be seconds"}, status=400)
+        # Any sane number of seconds is accepted and capped (the cap is the server's to change).
+        wait = min(float(numbers.number(request.GET.get("wait", "0"), low=0, high=3600)), settings.APPROVAL_MAX_WAIT)
+    except numbers.Invalid as error:
+        return JsonResponse({"error": "invalid_request", "error_description": f"wait: {error}"}, status=400)
     if wait and approval.effective_status in WAITING:
         approval = await _wait_for_change(approval, claims, wait)
     response = JsonResponse(agent_view(approval))

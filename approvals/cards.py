@@ -9,6 +9,7 @@ def card(approval):
         "id": approval.pk,
         "status": approval.effective_status,
         "summary": approval.describe(),
+        "facts": [[label, value] for label, value in approval.facts()],
         "agent": {"client_id": approval.agent.client_id, "name": approval.agent.name},
         "scope": approval.scope,
         "risk": approval.risk,

@@ -19,9 +19,10 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from agentauth.consent import grants
 from agentauth.identity import rar, scopes, tokens
 from agentauth.identity.models import CIBA, Agent
-from agentauth.lib import ratelimit
+from agentauth.lib import numbers, ratelimit, text
 from agentauth.oauth.protocol import authenticated_agent, form_problem, oauth_error, register_grant
 
 from . import actions, services
@@ -32,15 +33,27 @@ SLOW_DOWN_STEP = 5
 
 
 class Authorization(actions.Action):
-    """What a CIBA client asks a person for: scopes and authorization details, for one token."""
+    """What a CIBA client asks a person for: scopes and authorization details, for one token.
+    The person sees every scope and every detail in full; the token carries exactly those."""
 
     name = "ciba.authorize"
 
     def scope_for(self, params):
-        return params["scope"][0] if params["scope"] else ""
+        # The riskiest scope names the approval; the facts list every one.
+        return max(params["scope"], key=lambda name: scopes.RISK_ORDER.index(scopes.risk_of([name])), default="")
+
+    def risk(self, params):
+        return scopes.riskiest([scopes.risk_of(params["scope"]), *rar.risk(params["authorization_details"])])
 
     def describe(self, params):
         return rar.describe(params["authorization_details"]) or f"Let the agent use {' '.join(params['scope'])}"
+
+    def facts(self, params):
+        access = [
+            ("Access", f"{scope.description} ({scope.name}, {scope.risk} risk)")
+            for scope in scopes.describe(params["scope"])
+        ]
+        return access + rar.facts(params["authorization_details"])
 
     def authorization_details(self, params):
         return params["authorization_details"]
@@ -97,11 +110,13 @@ class BackchannelAuthentication(View):
         if not _binding_message_ok(binding_message):
             return oauth_error("invalid_binding_message", f"At most {MAX_BINDING_MESSAGE} printable characters.")
         try:
-            expiry = int(params.get("requested_expiry") or settings.CIBA_DEFAULT_EXPIRY)
-        except ValueError:
-            return oauth_error("invalid_request", "requested_expiry must be a whole number of seconds.")
-        if not 10 <= expiry <= settings.CIBA_MAX_EXPIRY:
-            return oauth_error("invalid_request", f"requested_expiry must be 10 to {settings.CIBA_MAX_EXPIRY} seconds.")
+            expiry = numbers.whole(
+                params.get("requested_expiry") or str(settings.CIBA_DEFAULT_EXPIRY),
+                low=10,
+                high=settings.CIBA_MAX_EXPIRY,
+            )
+        except numbers.Invalid as error:
+            return oauth_error("invalid_request", f"requested_expiry, in seconds: {error}.")
         try:
             details = rar.parse(params["authorization_details"]) if params.get("authorization_details") else []
         except rar.InvalidDetails as error:
@@ -112,18 +127,13 @@ class BackchannelAuthentication(View):
         if agent.ciba_delivery_mode == "ping" and not (0 < len(notification_token) <= 500):
             return oauth_error("invalid_request", "Ping mode needs a client_notification_token.")
         hint = params["login_hint"][:150]
-        try:
-            allowed, wait = ratelimit.take(f"ciba:person:{hint}", settings.CIBA_RATE_PER_PERSON)
-        except ratelimit.RateLimitUnavailable:
-            return oauth_error("temporarily_unavailable", status=503)
-        if not allowed:
-            return oauth_error(
-                "slow_down",
-                "Too many requests for this person.",
-                429,
-                headers={"Retry-After": str(max(1, round(wait)))},
-            )
         person = _person(hint)
+        # Every spelling of a hint shares a bucket, whether or not it names anyone; a person's own
+        # bucket also counts requests that name them by id and by username.
+        buckets = [f"ciba:hint:{text.account_key(hint)}"] + ([f"ciba:person:{person.pk}"] if person else [])
+        refused = _flooded(buckets)
+        if refused:
+            return refused
         if person is None:
             # Unknown people look exactly like people who never answer: a pending request that expires.
             auth_req_id = secrets.token_urlsafe(32)
@@ -133,11 +143,16 @@ class BackchannelAuthentication(View):
                 timeout=expiry + 60,
             )
         else:
+            params = {
+                "scope": scopes.grantable_by(person, requested),  # what the person may grant is what they see
+                "authorization_details": details,
+                "binding_message": binding_message,
+            }
             approval, _ = services.request_approval(
                 user=person,
                 agent=agent,
                 action=AUTHORIZATION,
-                params={"scope": requested, "authorization_details": details, "binding_message": binding_message},
+                params=params,
                 source="ciba",
                 ttl=timedelta(seconds=expiry),
                 notification_token=notification_token,
@@ -151,8 +166,23 @@ class BackchannelAuthentication(View):
 
 
 def _person(hint):
+    """The active person a login_hint names: an id in ASCII digits, or a username as typed."""
     people = get_user_model().objects.filter(is_active=True)
-    return (people.filter(pk=int(hint)) if hint.isdigit() else people.filter(username=hint)).first()
+    name = text.account_name(hint)
+    return (people.filter(pk=int(name)) if numbers.is_id(name) else people.filter(username=name)).first()
+
+
+def _flooded(buckets):
+    """slow_down (429) once a person, however spelled, was asked too often (CIBA_RATE_PER_PERSON)."""
+    try:
+        for key in buckets:
+            allowed, wait = ratelimit.take(key, settings.CIBA_RATE_PER_PERSON)
+            if not allowed:
+                headers = {"Retry-After": str(max(1, round(wait)))}
+                return oauth_error("slow_down", "Too many requests for this person.", 429, headers=headers)
+    except ratelimit.RateLimitUnavailable:
+        return oauth_error("temporarily_unavailable", status=503)
+    return None
 
 
 def _too_fast(auth_req_id):
@@ -208,6 +238,7 @@ def token_grant(request):
         lifetime=settings.CIBA_TOKEN_SECONDS,
     )
     services.hand_out_token(approval, claims["jti"])
+    grants.recognise(approval.user, agent)
     body = {
         "access_token": raw,
         "token_type": "Bearer",

@@ -78,6 +78,8 @@ class ApprovalRequest(models.Model):
     authorization_details = models.JSONField(default=list, help_text="RFC 9396 shape, for people to read")
     binding_message = models.CharField(max_length=100, blank=True)
     risk = models.CharField(max_length=10, default="high")
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True, help_text="For limits")
+    currency = models.CharField(max_length=3, blank=True)
     status = models.CharField(max_length=12, choices=Status, default=Status.PENDING, db_index=True)
     automatic = models.BooleanField(default=False, help_text="Decided by the person's policy, not by hand")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
@@ -192,6 +194,14 @@ class ApprovalPolicy(models.Model):
     mode = models.CharField(max_length=10, choices=Mode, default=Mode.ALWAYS)
     limit = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True)
+    budget = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="At most this much approved automatically per window; beyond it, ask (in the limit's currency)",
+    )
+    budget_hours = models.PositiveIntegerField(default=24, help_text="The budget's window, in hours")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -200,5 +210,6 @@ class ApprovalPolicy(models.Model):
     def __str__(self):
         who = f"{self.user or 'everyone'} / {self.agent or 'any agent'}"
         if self.mode == self.Mode.ABOVE:
-            return f"{self.scope} ({who}): ask above {self.limit} {self.currency}"
+            budget = f", at most {self.budget} per {self.budget_hours} h" if self.budget is not None else ""
+            return f"{self.scope} ({who}): ask above {self.limit} {self.currency}{budget}"
         return f"{self.scope} ({who}): {self.get_mode_display()}"

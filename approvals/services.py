@@ -14,7 +14,6 @@ from django.utils import timezone
 from agentauth.audit import trail
 from agentauth.consent import grants
 from agentauth.identity import rar
-from agentauth.identity.scopes import catalogue
 
 from . import actions, signals
 from .models import AlreadyDecided, ApprovalRequest, canonical_hash
@@ -37,6 +36,7 @@ def request_approval(
     if existing is not None:
         return existing, False
     scope = action.scope_for(params)
+    amount, currency = action.amount(params) or (None, "")
     try:
         with transaction.atomic():
             approval = ApprovalRequest.objects.create(
@@ -52,7 +52,9 @@ def request_approval(
                 token_jti=token_jti,
                 source=source,
                 notification_token=notification_token,
-                risk=_risk(scope),
+                risk=action.risk(params),
+                amount=amount,
+                currency=currency,
                 expires_at=timezone.now() + (ttl or settings.APPROVAL_TTL),
             )
             _audit("approval.requested", approval, actor_type="agent", actor=agent.client_id)
@@ -99,11 +101,6 @@ def _audit(event, approval, *, outcome="success", actor_type="system", actor="",
 def _announce(approval, event):
     """Tell the floors above (live delivery, the executor) of the change; they act on commit."""
     signals.approval_changed.send(ApprovalRequest, approval=approval, event=event)
-
-
-def _risk(scope):
-    entry = catalogue.all().get(scope)
-    return entry.risk if entry else "high"
 
 
 @transaction.atomic

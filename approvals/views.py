@@ -1,7 +1,6 @@
 """The person's approval pages: the inbox, one approval with its full context, re-authentication."""
 
 import time
-from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.contrib import messages
@@ -14,6 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from agentauth.identity.models import Agent
+from agentauth.lib import numbers, ratelimit
+from portal.views import throttled_page
 
 from . import policies, services
 from .api import needs_fresh_sign_in
@@ -64,6 +65,9 @@ def decide(request, approval_id):
     return redirect("approvals:detail", approval_id=approval.pk)
 
 
+MAX_AMOUNT = 10**10 - 1  # what a DecimalField(max_digits=12, decimal_places=2) holds
+
+
 class ReauthForm(forms.Form):
     password = forms.CharField(widget=forms.PasswordInput)
 
@@ -73,6 +77,11 @@ def reauth(request, approval_id):
     """Confirm the password before a high-risk approval; the sign-in time is what counts."""
     approval = _own(request, approval_id)
     form = ReauthForm(request.POST or None)
+    if request.method == "POST":
+        checks = ratelimit.password_checks(request.user.get_username(), request.META.get("REMOTE_ADDR", ""))
+        refused = throttled_page(request, *checks)  # the same buckets as signing in
+        if refused:
+            return refused
     if request.method == "POST" and form.is_valid():
         user = authenticate(request, username=request.user.get_username(), password=form.cleaned_data["password"])
         if user is not None and user.pk == request.user.pk:
@@ -92,18 +101,20 @@ def set_policy(request, client_id):
     agent = Agent.objects.filter(Q(user=request.user) | Q(grants__user=request.user), client_id=client_id).first()
     if agent is None:
         raise Http404("No such agent.")
-    mode = request.POST.get("mode", "always")
+    mode, post = request.POST.get("mode", "always"), request.POST
     try:
-        limit = Decimal(request.POST.get("limit") or "0") if mode == "above" else None
+        above = mode == "above"
         policies.set_person_policy(
             request.user,
             agent,
-            request.POST.get("scope", ""),
+            post.get("scope", ""),
             mode=mode,
-            limit=limit,
-            currency=request.POST.get("currency", ""),
+            limit=numbers.number(post.get("limit", ""), low=0, high=MAX_AMOUNT) if above else None,
+            currency=post.get("currency", ""),
+            budget=numbers.number(post["budget"], low=0, high=MAX_AMOUNT) if above and post.get("budget") else None,
+            budget_hours=numbers.whole(post.get("budget_hours") or "24", low=1, high=24 * 31),
         )
-    except (ValueError, InvalidOperation) as error:
+    except ValueError as error:
         messages.error(request, f"Not saved: {error}")
     else:
         messages.success(request, "Saved: this is when the agent must ask you.")

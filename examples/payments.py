@@ -118,13 +118,22 @@ def validate_payment_initiation(detail):
     if not isinstance(account, dict) or any(not isinstance(v, str) or len(v) > 64 for v in account.values()):
         raise rar.InvalidDetails("creditorAccount must be an object of short strings")
     data = incoming.validated_data
+    # RFC 9396's common fields are kept, never dropped: what the person sees is what the token says.
+    common = {key: detail[key] for key in ("actions", "locations") if key in detail}
+    if any(not isinstance(value, list) or not all(_short_string(item) for item in value) for value in common.values()):
+        raise rar.InvalidDetails("actions and locations must be arrays of short strings")
     return {
         "type": "payment_initiation",
         "instructedAmount": {"currency": data["currency"], "amount": f"{data['amount']:.2f}"},
         "creditorName": data["to"],
         "creditorAccount": account,
         "remittanceInformationUnstructured": data["memo"],
+        **common,
     }
+
+
+def _short_string(value):
+    return isinstance(value, str) and len(value) <= 200
 
 
 def describe_payment_initiation(detail):
@@ -132,7 +141,26 @@ def describe_payment_initiation(detail):
     return f"Pay {amount['amount']} {amount['currency']} to {detail['creditorName']}"
 
 
-rar.register("payment_initiation", validate=validate_payment_initiation, describe=describe_payment_initiation)
+def payment_initiation_facts(detail):
+    amount, account = detail["instructedAmount"], detail.get("creditorAccount") or {}
+    return {
+        "instructedAmount": ("Amount", f"{amount['amount']} {amount['currency']}"),
+        "creditorName": ("To", detail["creditorName"]),
+        "creditorAccount": (
+            "Account",
+            ", ".join(f"{kind.upper()} {number}" for kind, number in sorted(account.items())),
+        ),
+        "remittanceInformationUnstructured": ("Memo", detail["remittanceInformationUnstructured"]),
+    }
+
+
+rar.register(
+    "payment_initiation",
+    validate=validate_payment_initiation,
+    describe=describe_payment_initiation,
+    facts=payment_initiation_facts,
+    risk="high",
+)
 
 
 class PaymentList(RequiresApproval, APIView):

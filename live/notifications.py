@@ -3,15 +3,14 @@
 import logging
 import time
 import uuid
-from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.core.mail import send_mail
 from django.urls import reverse
 from jwcrypto import jwt
 
 from agentauth.identity import keys
+from agentauth.lib import outbound
 from agentauth.monitoring.models import Alert
 from approvals.models import ApprovalRequest
 
@@ -27,6 +26,9 @@ def email_person(approval_id):
         subject=f"Approve? {approval.describe()}"[:150],
         message=(
             f"{approval.agent.name} asks to: {approval.describe()}\n\n"
+            + "".join(f"{label}: {value}\n" for label, value in approval.facts())
+            + (f"Code shown by the agent: {approval.binding_message}\n" if approval.binding_message else "")
+            + f"Risk: {approval.risk}\n\n"
             f"Open this page to approve or deny it (it expires at {approval.expires_at:%H:%M UTC}):\n{link}\n\n"
             "Nothing happens until you decide on that page. If you did not expect this, deny it."
         ),
@@ -51,11 +53,13 @@ def email_alert(alert_id):
     )
 
 
-def callback_allowed(uri):
-    parts = urlsplit(uri)
-    if parts.scheme == "https" and parts.hostname:
-        return True
-    return settings.APPROVAL_CALLBACK_ALLOW_LOOPBACK and parts.scheme == "http" and parts.hostname == "127.0.0.1"
+def _send(what, uri, **kwargs):
+    """POST through the outbound guard; a refused address is logged, not retried."""
+    try:
+        return outbound.post(uri, **kwargs)
+    except outbound.Refused as refused:
+        log.warning("%s refused: %s", what, refused)
+        return None
 
 
 def signed_decision(approval):
@@ -82,17 +86,15 @@ def ping_ciba_client(approval_id):
     """CIBA §10.2: POST {"auth_req_id"} to the client's notification endpoint with its bearer token."""
     approval = ApprovalRequest.objects.select_related("agent").get(pk=approval_id)
     uri = approval.agent.ciba_notification_endpoint
-    if not uri or not callback_allowed(uri):
-        log.warning("CIBA ping to %r refused: not https", uri)
+    if not uri:
         return
-    response = requests.post(
+    response = _send(
+        "CIBA ping",
         uri,
         json={"auth_req_id": approval.pk},
         headers={"Authorization": f"Bearer {approval.notification_token}"},
-        timeout=5,
-        allow_redirects=False,
     )
-    if response.status_code >= 500 or response.status_code == 429:
+    if response is not None and (response.status_code >= 500 or response.status_code == 429):
         raise OSError(f"ping answered {response.status_code}")  # retried with backoff
 
 
@@ -101,15 +103,6 @@ def call_back_agent(approval_id):
     uri = approval.agent.callback_uri
     if not uri or approval.effective_status == ApprovalRequest.Status.APPROVED:
         return  # nothing registered, or the final word (executed / failed) is still to come
-    if not callback_allowed(uri):
-        log.warning("callback to %s refused: not https", uri)
-        return
-    response = requests.post(
-        uri,
-        data=signed_decision(approval),
-        headers={"Content-Type": "application/jwt"},
-        timeout=5,
-        allow_redirects=False,
-    )
-    if response.status_code >= 500:
+    response = _send("callback", uri, data=signed_decision(approval), headers={"Content-Type": "application/jwt"})
+    if response is not None and response.status_code >= 500:
         raise OSError(f"callback answered {response.status_code}")  # retried with backoff

@@ -34,7 +34,10 @@ def timeline(user, agent, kind="", day=None, limit=100):
     """What the agent did for this person: audit events plus API calls summed per hour."""
     entries = []
     if kind != "api":
-        events = AuditEvent.objects.filter(Q(subject=user) | Q(subject__isnull=True), client_id=agent.client_id)
+        # Events about the agent itself (no person: registered, suspended, a refused token) belong
+        # to its owner; someone who merely granted it sees only their own.
+        mine = Q(subject=user) | Q(subject__isnull=True) if agent.user_id == user.pk else Q(subject=user)
+        events = AuditEvent.objects.filter(mine, client_id=agent.client_id)
         if kind:
             events = events.filter(event__startswith=kind)
         if day:

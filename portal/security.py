@@ -6,7 +6,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from agentauth.consent import grants
 from agentauth.consent.models import Grant, GrantChange
 from agentauth.identity import lifecycle
+from agentauth.lib import numbers
 from agentauth.monitoring import reviews
 from agentauth.monitoring.models import Alert, PersonSettings
 
@@ -75,15 +76,17 @@ def narrow_unused(request, client_id):
 @login_required
 @require_POST
 def set_unusual_hours(request):
-    hours = sorted({int(hour) for hour in request.POST.getlist("hour") if hour.isdigit() and 0 <= int(hour) < 24})
+    hours = sorted({int(hour) for hour in request.POST.getlist("hour") if numbers.is_id(hour) and int(hour) < 24})
     PersonSettings.objects.update_or_create(user=request.user, defaults={"unusual_hours": hours})
     messages.success(request, "Saved: calls in those hours raise an alert.")
     return redirect("portal:security")
 
 
 @staff_member_required
+@permission_required("monitoring.view_security_report", raise_exception=True)
 def report(request):
-    """Every finding for every person: HTML for reading, CSV and JSON to export."""
+    """Every finding for every person: HTML for reading, CSV and JSON to export. Being staff is
+    not enough: it names every person, so it needs its own permission."""
     found = reviews.findings()
     export = request.GET.get("format")
     if export == "json":

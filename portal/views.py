@@ -194,7 +194,7 @@ class DeviceView(View):
     def post(self, request):
         if "request" in request.POST:
             return self.decide(request)
-        refused = _throttle(
+        refused = throttled_page(
             request,
             ("device_code", f"device:user:{request.user.pk}"),
             ("device_code", f"device:ip:{request.META.get('REMOTE_ADDR', '')}"),
@@ -264,13 +264,12 @@ class ThrottledLoginView(LoginView):
     """Django's sign-in, with token buckets per username and per IP against password guessing."""
 
     def post(self, request, *args, **kwargs):
-        username = request.POST.get("username", "")[:150].lower()
-        ip = request.META.get("REMOTE_ADDR", "")
-        refused = _throttle(request, ("signin", f"signin:user:{username}"), ("signin_ip", f"signin:ip:{ip}"))
+        account = request.POST.get("username", "")[:150]
+        refused = throttled_page(request, *ratelimit.password_checks(account, request.META.get("REMOTE_ADDR", "")))
         return refused or super().post(request, *args, **kwargs)
 
 
-def _throttle(request, *buckets):
+def throttled_page(request, *buckets):
     """The HTML twin of agentauth.oauth.protocol.throttled: a 429 page with Retry-After."""
     try:
         wait = ratelimit.retry_after(buckets)

@@ -15,6 +15,20 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CATALOGUE = ROOT.parent / "shared" / "SECURITY-CATALOGUE.md"
 ROW = re.compile(r"^\| (\d+) \| \*{0,2}([A-Z]{2,3}-\d{2})")
+# Findings of issue 16 ("What the person sees is what the agent gets"), tested like catalogue cases.
+FINDINGS = [
+    (
+        "AI-01",
+        "A CIBA approval shows every scope and detail in full; risk from the riskiest; the token is what was shown",
+    ),
+    ("AI-02", "An agent that got a token for a person through CIBA is on that person's dashboard"),
+    ("AI-03", "NaN, infinities, negatives, huge and non-ASCII numbers in queries and forms are 400, never a crash"),
+    ("AI-04", "The CIBA flood limit holds for every spelling of a login_hint, with no existence oracle"),
+    ("AI-05", "Sign-in and re-authentication share per-account (however spelled) and per-IP limits"),
+    ("AI-06", "Outbound calls never reach loopback, private, link-local or reserved addresses, nor follow redirects"),
+    ("AI-07", "Auto-approval below a limit has a running budget that parallel requests cannot pass"),
+    ("AI-08", "Timelines show a person only their own agents' events; the security report needs its permission"),
+]
 
 
 class Collector:
@@ -26,6 +40,11 @@ class Collector:
             for mark in item.iter_markers("catalogue"):
                 for case in mark.args:
                     self.tests[case].add(item.nodeid.split("[")[0])
+
+
+def _tests(collector, case):
+    tests = sorted(collector.tests.get(case, ()))
+    return "<br>".join(f"`{test}`" for test in tests) if tests else "**not yet**"
 
 
 def main(catalogue=DEFAULT_CATALOGUE):
@@ -43,8 +62,9 @@ def main(catalogue=DEFAULT_CATALOGUE):
         "|---|---|---|",
     ]
     for number, case in cases:
-        tests = sorted(collector.tests.get(case, ()))
-        lines.append(f"| {number} | {case} | {'<br>'.join(f'`{t}`' for t in tests) if tests else '**not yet**'} |")
+        lines.append(f"| {number} | {case} | {_tests(collector, case)} |")
+    lines += ["", "## Issue 16 findings", "", "| Finding | What must hold | Tests |", "|---|---|---|"]
+    lines += [f"| {case} | {what} | {_tests(collector, case)} |" for case, what in FINDINGS]
     (ROOT / "docs" / "security-coverage.md").write_text("\n".join(lines) + "\n")
     print(f"{covered} of {len(cases)} catalogue cases covered")
 

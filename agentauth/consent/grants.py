@@ -74,6 +74,14 @@ def grant(user, agent, names, via=GrantChange.Via.SYSTEM):
     return existing
 
 
+def recognise(user, agent, via=GrantChange.Via.BACKCHANNEL):
+    """An agent got a token for this person without a standing grant (CIBA): give it an empty one.
+    It holds nothing, but puts the agent on the person's dashboard with the controls every agent
+    has there (see its tokens, withdraw everything, which also cancels what it waits for)."""
+    if not Grant.objects.active().filter(user=user, agent=agent).exists():
+        grant(user, agent, [], via)
+
+
 @transaction.atomic
 def set_scopes(user, agent, names, via=GrantChange.Via.SYSTEM):
     """Make the grant exactly `names`; anything removed takes effect at once."""

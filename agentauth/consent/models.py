@@ -42,6 +42,7 @@ class GrantChange(models.Model):
         PORTAL = "portal", "Portal"
         ADMIN = "admin", "Administrator"
         COMMAND = "command", "Command line"
+        BACKCHANNEL = "backchannel", "Approved request (CIBA)"
         SYSTEM = "system", "AgentAuth"
 
     grant = models.ForeignKey(Grant, models.CASCADE, related_name="changes")

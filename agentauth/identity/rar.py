@@ -1,21 +1,32 @@
 """RFC 9396 rich authorization requests: the `authorization_details` types this server knows.
 
 An API registers each type it understands (examples/payments.py registers `payment_initiation`)
-with a validator that returns the normalised detail or raises ValueError, and a describer that
-says it in plain words.
+with a validator that returns the normalised detail or raises InvalidDetails, a describer that
+says it in plain words, labels for the fields it knows, and the risk of granting it.
 """
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
-_types = {}
+
+@dataclass(frozen=True)
+class DetailType:
+    validate: Callable  # validate(detail) -> the normalised detail, or raise InvalidDetails
+    describe: Callable  # describe(detail) -> "Pay 120.00 EUR to ACME Ltd"
+    facts: Callable = lambda detail: {}  # facts(detail) -> {field: (label, value)} for the fields it renders
+    risk: str = "high"
+
+
+_types: dict[str, DetailType] = {}
 
 
 class InvalidDetails(ValueError):
     """authorization_details is malformed or names a type nobody registered (RFC 9396 §5)."""
 
 
-def register(detail_type, *, validate, describe):
-    _types[detail_type] = (validate, describe)
+def register(detail_type, *, validate, describe, facts=None, risk="high"):
+    _types[detail_type] = DetailType(validate, describe, facts or DetailType.facts, risk)
 
 
 def detail_types():
@@ -45,8 +56,7 @@ def parse(text):
             raise InvalidDetails("each detail needs a string type")
         if item["type"] not in _types:
             raise InvalidDetails(f"unknown type {item['type'][:40]!r}")
-        validate, _ = _types[item["type"]]
-        details.append(validate(item))
+        details.append(_types[item["type"]].validate(item))
     return details
 
 
@@ -62,7 +72,7 @@ def covers(approved, wanted):
     for detail in wanted:
         entry = _types.get(detail.get("type"))
         try:
-            normal = entry[0](detail) if entry else None
+            normal = entry.validate(detail) if entry else None
         except InvalidDetails:
             normal = None
         if normal is None:
@@ -78,5 +88,28 @@ def describe(details):
     for item in details or []:
         entry = _types.get(item.get("type"))
         if entry is not None:
-            words.append(entry[1](item))
+            words.append(entry.describe(item))
     return "; ".join(words)
+
+
+def facts(details):
+    """Every detail in full, as (label, value) pairs for a person: the fields its type renders in
+    words, and every other field raw. Nothing a detail says is left out of what the person sees."""
+    pairs = []
+    for detail in details or []:
+        entry = _types.get(detail.get("type"))
+        rendered = entry.facts(detail) if entry else {}
+        pairs.append(("Request", entry.describe(detail) if entry else str(detail.get("type"))))
+        for name, value in detail.items():
+            if name != "type" and value not in ("", {}, []):
+                pairs.append(rendered.get(name) or (name, value if isinstance(value, str) else _raw(value)))
+    return pairs
+
+
+def _raw(value):
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+
+
+def risk(details):
+    """The risk levels of these details' types (a type nobody registered is high)."""
+    return [(_types[item["type"]].risk if item.get("type") in _types else "high") for item in details or []]

@@ -66,6 +66,21 @@ def describe(names):
     return [scopes[name] for name in names if name in scopes]
 
 
+RISK_ORDER = (Scope.Risk.LOW, Scope.Risk.MEDIUM, Scope.Risk.HIGH)
+
+
+def riskiest(levels):
+    """The highest of these risk levels; an unknown level counts as high, no level as low."""
+    ranks = [RISK_ORDER.index(level) if level in RISK_ORDER else len(RISK_ORDER) - 1 for level in levels]
+    return RISK_ORDER[max(ranks, default=0)]
+
+
+def risk_of(names):
+    """The risk of holding all these scopes together: the riskiest one (unknown scopes are high)."""
+    scopes = catalogue.all()
+    return riskiest(scopes[name].risk if name in scopes else Scope.Risk.HIGH for name in names)
+
+
 class CatalogueScopes(BaseScopes):
     """DOT scopes backend over the catalogue; no agent gets every scope by default."""
 

@@ -16,6 +16,7 @@ import redis
 from django.conf import settings
 
 from . import redis_client
+from .text import account_key
 
 log = logging.getLogger(__name__)
 _RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour)$")
@@ -117,6 +118,12 @@ def retry_after(buckets, scopes=()):
     limited = [(key, rate) for kind, key in buckets if (rate := limit_for(kind, scopes)) is not None]
     wait = _spend(limited) if limited else None
     return None if wait is None else max(1, round(wait))
+
+
+def password_checks(account, ip):
+    """The buckets every password check spends from (sign-in, re-authentication, and any later
+    password or passkey check): one per account however its name is spelled, one per client IP."""
+    return (("signin", f"signin:user:{account_key(account)}"), ("signin_ip", f"signin:ip:{ip}"))
 
 
 def _spend(limited):

@@ -75,6 +75,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("view_security_report", "Can read the security review of every person")]
 
     RULE_LABELS = {
         "rate_spike": "Unusually many calls",

@@ -51,7 +51,12 @@
     toast.dataset.approval = approval.id;
     toast.append(text("p", "toast-agent muted small", `${approval.agent.name} asks you to approve`));
     toast.append(text("p", "toast-summary", approval.summary));
-    if (approval.binding_message) toast.append(text("p", "small", `Code: ${approval.binding_message}`));
+    if (approval.binding_message) toast.append(text("p", "small binding-line", `Code: ${approval.binding_message}`));
+    // Everything the person approves is in front of them: every scope, every detail, in full.
+    const facts = document.createElement("dl");
+    facts.className = "facts small";
+    (approval.facts || []).forEach(([label, value]) => facts.append(text("dt", "", label), text("dd", "fact", value)));
+    toast.append(facts);
     toast.append(text("p", "small muted", `${approval.scope} · ${approval.risk} risk`));
     const actions = document.createElement("div");
     actions.className = "toast-actions";

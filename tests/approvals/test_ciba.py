@@ -216,7 +216,7 @@ def test_ping_mode_notifies_the_client_which_then_fetches_its_token(
 ):
     server = http.server.HTTPServer(("127.0.0.1", 0), PingReceiver)
     threading.Thread(target=server.handle_request, daemon=True).start()
-    settings.APPROVAL_CALLBACK_ALLOW_LOOPBACK = True
+    settings.AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
     Agent.objects.filter(pk=ciba_agent.pk).update(
         ciba_delivery_mode="ping", ciba_notification_endpoint=f"http://127.0.0.1:{server.server_port}/ping"
     )

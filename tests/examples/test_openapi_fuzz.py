@@ -18,14 +18,27 @@ def every_scope_token(client, alice, catalogue):
         name="Fuzzer",
         owner=alice,
         grant_types=["client_credentials"],
-        grant_scopes=["documents:read", "documents:write", "payments:read", "payments:execute"],
+        grant_scopes=["documents:read", "documents:write", "payments:read", "payments:execute", "calendar:write"],
     )
     agent.plain_secret = secret
     return OAuthClient(client).token({"grant_type": "client_credentials"}, agent).json()["access_token"]
 
 
-@pytest.mark.catalogue("FZ-07")
-def test_api_never_fails_and_answers_as_documented(live_server, every_scope_token, settings):
+@pytest.fixture
+def person_session(alice, settings):
+    """The person's session cookie and CSRF token, for the endpoints people call (the decision)."""
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    client = Client()
+    client.force_login(alice)
+    csrf = _get_new_csrf_string()
+    cookies = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}; "
+    return {"Cookie": cookies + f"{settings.CSRF_COOKIE_NAME}={csrf}", "X-CSRFToken": csrf}
+
+
+@pytest.mark.catalogue("FZ-07", "AI-03")
+def test_api_never_fails_and_answers_as_documented(live_server, every_scope_token, person_session, settings):
     # (pytest 9 and schemathesis' pytest plugin disagree about node ids, so the loop is spelled out.)
     settings.AGENTAUTH_RATE_LIMITS = {}  # fuzz the API, not the limiter
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/")
@@ -33,18 +46,27 @@ def test_api_never_fails_and_answers_as_documented(live_server, every_scope_toke
     assert {operation.path for operation in operations} >= {
         "/api/v1/documents/",
         "/api/v1/payments/",
+        "/api/v1/calendar/invitations/",
         "/api/v1/approvals/{approval_id}",
         "/api/v1/approvals/{approval_id}/decision",
     }
 
     for operation in operations:
+        # Every endpoint is fuzzed authenticated, as its caller would be: agents with a bearer
+        # token, people with their session and CSRF token.
+        credentials = {"Authorization": f"Bearer {every_scope_token}"}
+        if operation.path.endswith("/decision"):
+            credentials = person_session
+        fuzzer(operation, credentials)()
 
-        @given(case=operation.as_strategy())
-        @hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-        def fuzz(case):
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {every_scope_token}"}
-            # The schema under-states some constraints (e.g. non-blank titles), so a valid-looking
-            # request may get a 400: that is allowed; a 5xx or an undocumented answer is not.
-            case.call_and_validate(excluded_checks=[checks.positive_data_acceptance])
 
-        fuzz()
+def fuzzer(operation, credentials):
+    @given(case=operation.as_strategy())
+    @hypothesis_settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    def fuzz(case):
+        case.headers = {**(case.headers or {}), **credentials}
+        # The schema under-states some constraints (e.g. non-blank titles), so a valid-looking
+        # request may get a 400: that is allowed; a 5xx or an undocumented answer is not.
+        case.call_and_validate(excluded_checks=[checks.positive_data_acceptance])
+
+    return fuzz

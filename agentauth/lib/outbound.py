@@ -1,0 +1,63 @@
+"""Every request this server sends to an address someone else chose: approval callbacks, CIBA
+pings, and later push endpoints, client metadata documents and jwks_uri.
+
+Loopback, private, link-local, reserved and multicast addresses are refused after resolution,
+and the connection goes to the address that was checked (so a DNS answer cannot change between
+check and use); redirects are never followed; every request has a timeout. A host named in
+AGENTAUTH_OUTBOUND_ALLOWED_HOSTS is the operator's explicit exception (an internal service, a
+test server): it is reached as named, and over plain http too.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from requests import RequestException
+from requests_hardened import Config, Manager
+from requests_hardened.ip_filter import InvalidIPAddress
+
+TIMEOUT = (3, 5)  # seconds to connect, seconds to read
+
+_guarded = Manager(
+    Config(ip_filter_enable=True, ip_filter_allow_loopback_ips=False, never_redirect=True, default_timeout=TIMEOUT)
+)
+_trusted = Manager(
+    Config(ip_filter_enable=False, ip_filter_allow_loopback_ips=True, never_redirect=True, default_timeout=TIMEOUT)
+)
+
+
+class Refused(RequestException):
+    """The URL is not one this server will send anything to."""
+
+
+def _trusted_host(host):
+    return host in {name.lower() for name in settings.AGENTAUTH_OUTBOUND_ALLOWED_HOSTS}
+
+
+def _host(url):
+    return urlsplit(url).hostname or ""  # lower-cased by urlsplit
+
+
+def allowed(url):
+    """Whether `url` may be used at all: https, or http to an allow-listed host. The address is
+    checked again when connecting."""
+    try:
+        parts = urlsplit(url)
+        host = _host(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        return False
+    if not host or parts.username or parts.password:
+        return False
+    return parts.scheme == "https" or (parts.scheme == "http" and _trusted_host(host))
+
+
+def post(url, **kwargs):
+    """POST to someone else's URL; raises Refused for a URL or address it must not reach, and
+    requests' own exceptions (all RequestException, an OSError) for network failures."""
+    if not allowed(url):
+        raise Refused(f"not an allowed URL: {url[:200]!r}")
+    manager = _trusted if _trusted_host(_host(url)) else _guarded
+    try:
+        return manager.send_request("POST", url, **kwargs)
+    except InvalidIPAddress as error:
+        raise Refused(f"{_host(url)} resolves to an address this server does not call") from error
