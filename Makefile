@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+export HOST PORT  # settings derive the development issuer from them
 
 # Django 6.1 needs Python 3.12+. Try python3.13, python3.12, python3, then pyenv's versions
 # (their shims fail unless PYENV_VERSION names them, so ask for each version explicitly).

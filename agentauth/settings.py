@@ -286,7 +286,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 # OAuth: django-oauth-toolkit configured to RFC 9700 (OAuth 2.0 security best current practice).
-AGENTAUTH_ISSUER = os.getenv("AGENTAUTH_ISSUER", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+# In development the issuer is where `make run` serves (HOST, PORT); production must name it.
+DEV_ISSUER = f"http://{os.getenv('HOST', '127.0.0.1')}:{os.getenv('PORT', '8000')}"
+AGENTAUTH_ISSUER = os.getenv("AGENTAUTH_ISSUER", DEV_ISSUER if DEBUG else "").rstrip("/")
 # The audience of tokens for this project's own API (RFC 8707 resource indicator).
 AGENTAUTH_API_AUDIENCE = os.getenv("AGENTAUTH_API_AUDIENCE", f"{AGENTAUTH_ISSUER}/api/")
 # Every audience a token may name: our API plus any registered resource server's.
@@ -359,6 +361,8 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
     "OIDC_ISS_ENDPOINT": AGENTAUTH_ISSUER,
     "OAUTH_DEVICE_VERIFICATION_URI": f"{AGENTAUTH_ISSUER}/device/",
+    # RFC 8628 §3.3.1: the page with the code filled in; the person still confirms it there.
+    "OAUTH_DEVICE_VERIFICATION_URI_COMPLETE": f"{AGENTAUTH_ISSUER}/device/?user_code={{user_code}}",
     "DEVICE_FLOW_INTERVAL": AGENTAUTH_DEVICE_INTERVAL,
     # DOT's default hook 500s on an unknown device code; AgentValidator does this job instead.
     "OAUTH_PRE_TOKEN_VALIDATION": [],

@@ -1,9 +1,8 @@
 """URL wiring: the only place, with asgi.py and celery.py, that reaches into every app."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
-from oauth2_provider import views as dot_views
 
 from agentauth.lib import health
 from agentauth.oauth import metadata as oauth_metadata
@@ -29,9 +28,9 @@ urlpatterns = [
         oauth_metadata.ServerMetadataView.as_view(),
         name="oauth-server-metadata",
     ),
-    path(
-        ".well-known/oauth-protected-resource",
-        dot_views.OAuthProtectedResourceMetadataView.as_view(),
+    re_path(
+        r"^\.well-known/oauth-protected-resource(?P<resource_path>/.*)?$",
+        oauth_metadata.ResourceMetadataView.as_view(),
         name="oauth-resource-metadata",
     ),
     path(".well-known/jwks.json", oauth_metadata.jwks, name="jwks"),

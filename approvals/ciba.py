@@ -23,7 +23,7 @@ from agentauth.consent import grants
 from agentauth.identity import rar, scopes, tokens
 from agentauth.identity.models import CIBA, Agent
 from agentauth.lib import numbers, ratelimit, text
-from agentauth.oauth.protocol import authenticated_agent, form_problem, oauth_error, register_grant
+from agentauth.oauth.protocol import authenticated_agent, form_problem, invalid_client, oauth_error, register_grant
 
 from . import actions, services
 from .models import ApprovalRequest
@@ -92,7 +92,7 @@ class BackchannelAuthentication(View):
             return oauth_error("invalid_request", problem)
         agent = authenticated_agent(request)
         if agent is None:
-            return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
+            return invalid_client()
         if not agent.is_active or CIBA not in agent.grant_types or agent.client_type != Agent.CLIENT_CONFIDENTIAL:
             return oauth_error("unauthorized_client", "This agent may not use CIBA.")
         params = request.POST
@@ -203,7 +203,7 @@ def token_grant(request):
     """grant_type=urn:openid:params:grant-type:ciba at the token endpoint (CIBA §10, §11)."""
     agent = authenticated_agent(request)
     if agent is None:
-        return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
+        return invalid_client()
     auth_req_id = request.POST.get("auth_req_id", "")[:100]
     approval = (
         ApprovalRequest.objects.select_for_update(of=("self",))

@@ -1,6 +1,6 @@
 """The consent screen (authorization code flow) and the device page (RFC 8628)."""
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -139,6 +139,13 @@ class AuthorizeView(BaseAuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, agent)
         return self.redirect(uri, agent)
+
+    def redirect(self, redirect_to, application):
+        """RFC 9207 §2: every authorization response names its issuer, errors included (a Deny,
+        a refused `plain` challenge); DOT's error redirects leave it out."""
+        if "iss" not in parse_qs(urlsplit(redirect_to).query):
+            redirect_to += ("&" if urlsplit(redirect_to).query else "?") + urlencode({"iss": settings.AGENTAUTH_ISSUER})
+        return super().redirect(redirect_to, application)
 
     def render_to_response(self, context, status=400):
         """Errors that must not go back to the agent (unknown agent, bad redirect URI) stop here."""

@@ -57,7 +57,13 @@ def published_keys():
 
 
 def jwks():
-    return {"keys": [key.public_jwk for key in published_keys()]}
+    """The published key set; never empty, even before the first token (strict clients fetch it
+    at discovery and refuse an empty set)."""
+    published = [key.public_jwk for key in published_keys()]
+    if not published:
+        signing_key()  # creates the first key
+        published = [key.public_jwk for key in published_keys()]
+    return {"keys": published}
 
 
 def verification_keys():

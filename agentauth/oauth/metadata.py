@@ -1,4 +1,4 @@
-"""Discovery: RFC 8414 server metadata and the JWKS."""
+"""Discovery: RFC 8414 server metadata, RFC 9728 resource metadata and the JWKS."""
 
 import json
 
@@ -12,6 +12,7 @@ from oauth2_provider.compat import login_not_required
 
 from agentauth.identity import keys
 from agentauth.identity.rar import detail_types
+from agentauth.resource.errors import metadata_url
 
 from .protocol import EXTRA_METADATA
 
@@ -42,6 +43,27 @@ class ServerMetadataView(dot_views.OAuthServerMetadataView):
         if types := detail_types():
             data["authorization_details_types_supported"] = sorted(types)
         return JsonResponse(data, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@method_decorator(login_not_required, name="dispatch")
+class ResourceMetadataView(dot_views.OAuthProtectedResourceMetadataView):
+    """RFC 9728: each protected resource's document at its path-inserted URL, with `resource`
+    equal to its identifier (a strict client compares them). The bare well-known URL keeps
+    describing the example API, the server's default resource."""
+
+    def get(self, request, resource_path=""):
+        known = {metadata_url(identifier): identifier for identifier in settings.AGENTAUTH_RESOURCES}
+        self.identifier = (
+            settings.AGENTAUTH_API_AUDIENCE
+            if not resource_path
+            else known.get(metadata_url(settings.AGENTAUTH_ISSUER) + resource_path)
+        )
+        if self.identifier is None:
+            return JsonResponse({"error": "not_found"}, status=404)
+        return super().get(request)
+
+    def get_resource(self, request):
+        return self.identifier
 
 
 @require_GET

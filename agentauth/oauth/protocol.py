@@ -18,6 +18,21 @@ def oauth_error(error, description=None, status=400, headers=None):
     return response
 
 
+CLIENT_CHALLENGE = 'Basic realm="agentauth"'
+
+
+def invalid_client():
+    """RFC 6749 §5.2: 401 with a challenge in the scheme clients authenticate with (Basic)."""
+    return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": CLIENT_CHALLENGE})
+
+
+def challenge_clients(response):
+    """Give a 401 from oauthlib (which says `Bearer`) the client authentication challenge."""
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = CLIENT_CHALLENGE
+    return response
+
+
 # Grant types the apps above add to the token endpoint (approvals adds CIBA): grant_type ->
 # handler(request) -> HttpResponse, run inside one transaction; and what each adds to the metadata.
 EXTRA_GRANTS = {}

@@ -76,9 +76,14 @@ class AgentValidator(OAuth2Validator):
         return True
 
     def get_default_scopes(self, client_id, request, *args, **kwargs):
+        """RFC 6749 §3.3, when `scope` is left out: at the token endpoint the owner's standing
+        grant; at the authorization endpoint the scopes registered for the agent (the person
+        still chooses among them on the consent screen)."""
         if request.grant_type == CLIENT_CREDENTIALS:
             grant = self._owner_grant(request)
             return grant.scopes if grant else []
+        if request.grant_type is None and request.response_type == "code":
+            return scopes.available_to(request.client)
         return []
 
     def _owner_grant(self, request):

@@ -33,7 +33,15 @@ from agentauth.identity.tokens import InvalidToken, verify_access_token
 from agentauth.lib.http import credentials
 
 from . import registration
-from .protocol import EXTRA_GRANTS, authenticated_agent, form_problem, oauth_error, throttled
+from .protocol import (
+    EXTRA_GRANTS,
+    authenticated_agent,
+    challenge_clients,
+    form_problem,
+    invalid_client,
+    oauth_error,
+    throttled,
+)
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -67,12 +75,12 @@ class TokenView(OAuthLibMixin, View):
                     self.record_refusal(request, body)
         except OAuth2Error as error:
             self.record_refusal(request, json.dumps({"error": error.error}))
-            return oauth_error(error.error, error.description, error.status_code)
+            return challenge_clients(oauth_error(error.error, error.description, error.status_code))
         response = HttpResponse(body, status=status, content_type="application/json")
         for name, value in headers.items():
             response[name] = value
         response["Cache-Control"] = "no-store"
-        return response
+        return challenge_clients(response)
 
     @staticmethod
     def record_refusal(request, body):
@@ -109,7 +117,7 @@ class RevokeView(dot_views.RevokeTokenView):
 
     def post(self, request, *args, **kwargs):
         with transaction.atomic():
-            return super().post(request, *args, **kwargs)
+            return challenge_clients(super().post(request, *args, **kwargs))
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -120,7 +128,7 @@ class IntrospectView(OAuthLibMixin, View):
     def post(self, request, *args, **kwargs):
         client = authenticated_agent(request)
         if client is None:
-            return oauth_error("invalid_client", status=401, headers={"WWW-Authenticate": "Basic"})
+            return invalid_client()
         if not client.is_resource_server or not client.is_active:
             return oauth_error("unauthorized_client", "Only registered resource servers may introspect.", 403)
         token = request.POST.get("token", "")
@@ -163,12 +171,22 @@ class DeviceAuthorizationView(dot_views.DeviceAuthorizationView):
     """RFC 8628 §3.1, with the scope check oauthlib 3.x leaves out (it never validates `scope` there)."""
 
     def post(self, request, *args, **kwargs):
-        client_id = request.POST.get("client_id", "")
-        agent = Agent.objects.filter(client_id=client_id).first() if client_id else None
+        problem = form_problem(request)
+        if problem:
+            return oauth_error("invalid_request", problem)
+        agent = _device_client(request)
         if agent is None:
-            return oauth_error("invalid_client", status=401)
+            return invalid_client()
+        # oauthlib compares the Content-Type string exactly and wants client_id in the body even
+        # from a client that authenticated with Basic: give it the request it expects.
+        request.META["CONTENT_TYPE"] = "application/x-www-form-urlencoded"
+        body = request.POST.copy()
+        body["client_id"] = agent.client_id
+        request.POST = body
         if not agent.is_active or DEVICE_CODE not in agent.grant_types:
             return oauth_error("unauthorized_client", "This agent may not use the device flow.")
+        if not request.POST.get("scope"):  # RFC 6749 §3.3: left out, the agent's registered scopes
+            request.POST["scope"] = " ".join(scopes.available_to(agent))
         requested = scopes.parse(request.POST.get("scope", ""))
         if not requested or not set(requested) <= set(scopes.available_to(agent)):
             return oauth_error("invalid_scope", "Ask for one or more scopes this agent may use.")
@@ -176,6 +194,15 @@ class DeviceAuthorizationView(dot_views.DeviceAuthorizationView):
             response = super().post(request, *args, **kwargs)
         response["Cache-Control"] = "no-store"
         return response
+
+
+def _device_client(request):
+    """The agent asking: a public one named by client_id, or one that authenticates (Basic or body)."""
+    client_id = request.POST.get("client_id", "")
+    named = Agent.objects.filter(client_id=client_id).first() if client_id else None
+    if named is not None and named.client_type == Agent.CLIENT_PUBLIC and not credentials(request, "basic"):
+        return named
+    return authenticated_agent(request)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

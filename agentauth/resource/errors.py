@@ -1,5 +1,7 @@
 """The errors a protected API answers (RFC 6750 §3) and the challenge that goes with them."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from rest_framework import exceptions, status
 
@@ -27,8 +29,18 @@ class TemporarilyUnavailable(exceptions.APIException):
     default_detail = "Token revocation status cannot be checked right now; try again shortly."
 
 
-def resource_metadata_url():
-    return f"{settings.AGENTAUTH_ISSUER}/.well-known/oauth-protected-resource"
+WELL_KNOWN = "/.well-known/oauth-protected-resource"
+
+
+def metadata_url(identifier):
+    """RFC 9728 §3.1: the well-known segment inserted between the resource's host and its path."""
+    parts = urlsplit(identifier)
+    return f"{parts.scheme}://{parts.netloc}{WELL_KNOWN}{parts.path.rstrip('/') and parts.path}"
+
+
+def resource_metadata_url(identifier=None):
+    """Where the example API's (or `identifier`'s) metadata document is, for 401 challenges."""
+    return metadata_url(identifier or settings.AGENTAUTH_API_AUDIENCE)
 
 
 def bearer_challenge(**params):
