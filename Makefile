@@ -38,8 +38,14 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
+# The spec-strict client tests (tests/strict) run oauth4webapi under Node, pinned by its lockfile.
+tests/strict/node_modules/.installed: tests/strict/package-lock.json
+	@command -v npm >/dev/null || { echo "The strict-client tests need Node 20+ and npm." >&2; exit 1; }
+	npm ci --prefix tests/strict --no-audit --no-fund --silent
+	@touch $@
+
 venv: $(VENV)/.runtime
-venv-dev: $(VENV)/.dev
+venv-dev: $(VENV)/.dev tests/strict/node_modules/.installed
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
