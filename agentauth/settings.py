@@ -302,6 +302,12 @@ AGENTAUTH_KEY_ENCRYPTION_KEY = os.getenv("AGENTAUTH_KEY_ENCRYPTION_KEY", "")
 # Dynamic client registration is open on the embedded default; production requires this token.
 AGENTAUTH_REGISTRATION_TOKEN = os.getenv("AGENTAUTH_REGISTRATION_TOKEN", "")
 AGENTAUTH_OPEN_REGISTRATION = env_bool("AGENTAUTH_OPEN_REGISTRATION", DEBUG)
+# RFC 9449 DPoP: how far a proof's iat may be from now (seconds), and whether every proof must
+# carry a nonce this server issued (answered with use_dpop_nonce and a DPoP-Nonce header).
+AGENTAUTH_DPOP_PROOF_SECONDS = env_int("AGENTAUTH_DPOP_PROOF_SECONDS", 60)
+AGENTAUTH_DPOP_NONCE = env_bool("AGENTAUTH_DPOP_NONCE", False)
+# Whether the example API refuses Bearer tokens (then every agent must bind its tokens with DPoP).
+AGENTAUTH_API_REQUIRES_DPOP = env_bool("AGENTAUTH_API_REQUIRES_DPOP", False)
 # Hosts this server may call although they resolve to private or loopback addresses, and over
 # plain http (agentauth.lib.outbound): callbacks, CIBA pings and every later outbound fetch.
 AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = env_list("AGENTAUTH_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")

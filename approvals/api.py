@@ -18,12 +18,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agentauth.identity import dpop
 from agentauth.identity.revocation import RevocationUnavailable
-from agentauth.identity.tokens import InvalidToken, verify_access_token
+from agentauth.identity.tokens import InvalidToken
 from agentauth.lib import numbers
 from agentauth.lib.channel_reads import ChannelReader
-from agentauth.lib.http import credentials
-from agentauth.resource.errors import bearer_challenge, resource_metadata_url
+from agentauth.resource.authentication import presented_token
+from agentauth.resource.errors import bearer_challenge, dpop_challenge, resource_metadata_url
 from agentauth.resource.schema import errors
 
 from . import services
@@ -78,10 +79,7 @@ def _unauthorized(error, description):
     return response
 
 
-@sync_to_async
-def _authenticate(request):
-    raw = credentials(request, "bearer")
-    return verify_access_token(raw) if raw else None
+_authenticate = sync_to_async(presented_token)
 
 
 @sync_to_async
@@ -107,7 +105,13 @@ async def approval_status(request, approval_id):
         claims = await _authenticate(request)
     except InvalidToken:
         return _unauthorized("invalid_token", "The access token is invalid, expired or revoked.")
-    except RevocationUnavailable:
+    except dpop.ProofError as refusal:
+        response = JsonResponse({"error": refusal.error, "error_description": refusal.description}, status=401)
+        response["WWW-Authenticate"] = dpop_challenge(error=refusal.error)
+        if isinstance(refusal, dpop.NonceRequired):
+            response["DPoP-Nonce"] = dpop.new_nonce()
+        return response
+    except (RevocationUnavailable, dpop.ReplayCacheUnavailable):
         return JsonResponse({"error": "temporarily_unavailable"}, status=503)
     if claims is None:
         return _unauthorized("invalid_token", "An access token is required.")

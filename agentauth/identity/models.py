@@ -132,6 +132,9 @@ class Agent(AbstractApplication):
     )
     ciba_notification_endpoint = models.URLField(blank=True, help_text="CIBA ping mode: where to notify (https)")
     is_resource_server = models.BooleanField(default=False, help_text="May call the introspection endpoint (RFC 7662)")
+    dpop_bound_access_tokens = models.BooleanField(
+        default=False, help_text="Refuse token requests without a DPoP proof (RFC 9449 §5.2)"
+    )
     last_used_at = models.DateTimeField(null=True, blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
 
@@ -231,7 +234,8 @@ class AccessToken(AbstractAccessToken):
 
 
 class RefreshToken(AbstractRefreshToken):
-    pass
+    # RFC 9449 §5: a public client's refresh token only works with a proof from the same key.
+    dpop_jkt = models.CharField(max_length=64, blank=True)
 
 
 class IDToken(AbstractIDToken):

@@ -13,7 +13,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from agentauth.audit import trail
 
-from . import keys, revocation
+from . import dpop, keys, revocation
 from .models import AccessToken
 
 TOKEN_TYPE = "at+jwt"
@@ -71,7 +71,7 @@ def audience_for(request):
 
 def _claims(*, subject, client_id, audience, scopes, lifetime):
     now = int(time.time())
-    return {
+    claims = {
         "iss": settings.AGENTAUTH_ISSUER,
         "sub": subject,
         "aud": audience,
@@ -81,6 +81,9 @@ def _claims(*, subject, client_id, audience, scopes, lifetime):
         "iat": now,
         "exp": now + int(lifetime),
     }
+    if jkt := dpop.bound_key():  # RFC 9449 §6: bound to the key of the token request's proof
+        claims["cnf"] = {"jkt": jkt}
+    return claims
 
 
 def _sign(claims):

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 
-from agentauth.identity import keys
+from agentauth.identity import dpop, keys
 from agentauth.identity.rar import detail_types
 from agentauth.resource.errors import metadata_url
 
@@ -36,6 +36,7 @@ class ServerMetadataView(dot_views.OAuthServerMetadataView):
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "response_modes_supported": ["query"],
             "service_documentation": issuer + "/",
+            "dpop_signing_alg_values_supported": dpop.ALGORITHMS,
         }
         for grant_type, metadata in EXTRA_METADATA.items():
             data |= metadata(issuer)

@@ -1,12 +1,16 @@
 """What the endpoints share: error bodies, client authentication, form and rate checks, and the
 grant types the apps above add to the token endpoint."""
 
+import base64
+from urllib.parse import unquote
+
 from django.core.exceptions import BadRequest
 from django.http import JsonResponse
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 from oauthlib.common import Request as OAuthlibRequest
 
 from agentauth.lib import ratelimit
+from agentauth.lib.http import credentials
 
 
 def oauth_error(error, description=None, status=400, headers=None):
@@ -86,3 +90,14 @@ def form_problem(request):
     if repeated:
         return f"Parameters must not repeat: {', '.join(sorted(repeated))}."
     return None
+
+
+def claimed_client_id(request):
+    """The client id a token request names (Basic or body), unverified: for the log only."""
+    value = credentials(request, "basic")
+    if value:
+        try:
+            return unquote(base64.b64decode(value, validate=True).decode().split(":", 1)[0])[:255]
+        except (ValueError, UnicodeDecodeError):
+            return ""
+    return request.POST.get("client_id", "")[:255]

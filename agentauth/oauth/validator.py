@@ -17,7 +17,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628 import errors as device_errors
 
 from agentauth.consent import grants
-from agentauth.identity import scopes, tokens
+from agentauth.identity import dpop, scopes, tokens
 from agentauth.identity.models import (
     CLIENT_CREDENTIALS,
     DEVICE_CODE,
@@ -188,6 +188,9 @@ class AgentValidator(OAuth2Validator):
         list(RefreshToken.objects.select_for_update().filter(token_checksum=checksum))
         if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
             return False
+        bound = request.refresh_token_instance.dpop_jkt
+        if bound and bound != dpop.bound_key():
+            return False  # a public client's refresh token works only with a proof from its key
         user = request.user
         return user is not None and user.is_active and grants.standing_grant(user, client) is not None
 
@@ -219,6 +222,13 @@ class AgentValidator(OAuth2Validator):
             grant = grants.standing_grant(acting_user, request.client, lock=True)
         if grant is None or not grant.is_active or not set(token.get("scope", "").split()) <= set(grant.scopes):
             raise errors.InvalidGrantError(description="Consent was withdrawn.", request=request)
+
+    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+        refresh = super()._create_refresh_token(request, refresh_token_code, access_token, previous_refresh_token)
+        jkt = dpop.bound_key()
+        if jkt and request.client.client_type == Agent.CLIENT_PUBLIC:  # RFC 9449 §5: public clients only
+            RefreshToken.objects.filter(pk=refresh.pk).update(dpop_jkt=jkt)
+        return refresh
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
         access_token = tokens.store(

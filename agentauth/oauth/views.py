@@ -1,9 +1,7 @@
 """The authorization server's endpoints: token, revocation, introspection, device authorization, registration."""
 
-import base64
 import hashlib
 import json
-from urllib.parse import unquote
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,7 +17,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from agentauth.audit import trail
-from agentauth.identity import scopes
+from agentauth.identity import dpop, scopes
 from agentauth.identity.models import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -33,10 +31,12 @@ from agentauth.identity.tokens import InvalidToken, verify_access_token
 from agentauth.lib.http import credentials
 
 from . import registration
+from .binding import bound_token_type, token_request_key
 from .protocol import (
     EXTRA_GRANTS,
     authenticated_agent,
     challenge_clients,
+    claimed_client_id,
     form_problem,
     invalid_client,
     oauth_error,
@@ -62,6 +62,14 @@ class TokenView(OAuthLibMixin, View):
         )
         if refused is not None:
             return refused
+        jkt, refused = token_request_key(request)
+        if refused is not None:
+            return refused
+        with dpop.binding(jkt):
+            response = self.grant(request)
+        return bound_token_type(response, jkt)
+
+    def grant(self, request):
         extension = EXTRA_GRANTS.get(request.POST.get("grant_type", ""))
         if extension is not None:
             with transaction.atomic():
@@ -97,17 +105,6 @@ class TokenView(OAuthLibMixin, View):
             scope=request.POST.get("scope", "")[:500],
             details={"grant_type": request.POST.get("grant_type", "")[:80], "error": error},
         )
-
-
-def claimed_client_id(request):
-    """The client id a token request names (Basic or body), unverified: for the log only."""
-    value = credentials(request, "basic")
-    if value:
-        try:
-            return unquote(base64.b64decode(value, validate=True).decode().split(":", 1)[0])[:255]
-        except (ValueError, UnicodeDecodeError):
-            return ""
-    return request.POST.get("client_id", "")[:255]
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -146,7 +143,7 @@ class IntrospectView(OAuthLibMixin, View):
                 claims = verify_access_token(token, audience=None).raw
             except InvalidToken:
                 return {"active": False}
-            return {"active": True, "token_type": "Bearer", **claims}
+            return {"active": True, "token_type": "DPoP" if "cnf" in claims else "Bearer", **claims}
         checksum = hashlib.sha256(token.encode()).hexdigest()
         refresh = (
             RefreshToken.objects.select_related("application", "access_token")
@@ -232,7 +229,10 @@ class RegistrationView(View):
         try:
             fields = self._read(metadata)
             method = fields.pop("token_endpoint_auth_method")
+            bound = fields.pop("dpop_bound_access_tokens")
             agent, secret = registration.register_agent(registered_via=Agent.RegisteredVia.API, **fields)
+            if bound:
+                Agent.objects.filter(pk=agent.pk).update(dpop_bound_access_tokens=True)
         except ValidationError as error:
             errors = getattr(error, "message_dict", {"": error.messages})
             code = "invalid_redirect_uri" if "redirect_uris" in errors else "invalid_client_metadata"
@@ -246,6 +246,7 @@ class RegistrationView(View):
             "response_types": ["code"] if AUTHORIZATION_CODE in agent.grant_types else [],
             "token_endpoint_auth_method": method,
             "scope": " ".join(fields["allowed_scopes"]),
+            "dpop_bound_access_tokens": bound,
         }
         if secret:
             body |= {"client_secret": secret, "client_secret_expires_at": 0}
@@ -284,4 +285,5 @@ class RegistrationView(View):
             "homepage_uri": text("client_uri", 500),
             "logo_uri": text("logo_uri", 500),
             "token_endpoint_auth_method": method,
+            "dpop_bound_access_tokens": metadata.get("dpop_bound_access_tokens") is True,  # RFC 9449 §5.2
         }

@@ -9,9 +9,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import (
     InsufficientScope,
+    InvalidDPoPProof,
     InvalidRequestError,
     InvalidTokenError,
     bearer_challenge,
+    dpop_challenge,
     resource_metadata_url,
 )
 
@@ -27,6 +29,11 @@ def exception_handler(exc, context):
         response.data = {"error": "invalid_token", "error_description": "An access token is required."}
         response["WWW-Authenticate"] = bearer_challenge(resource_metadata=resource_metadata_url())
         response.status_code = status.HTTP_401_UNAUTHORIZED
+    elif isinstance(exc, InvalidDPoPProof):
+        response.data = {"error": exc.default_code, "error_description": description}
+        response["WWW-Authenticate"] = dpop_challenge(error=exc.default_code, error_description=description)
+        if exc.nonce:
+            response["DPoP-Nonce"] = exc.nonce
     elif isinstance(exc, (InvalidTokenError, InvalidRequestError)):
         response.data = {"error": code, "error_description": description}
         response["WWW-Authenticate"] = bearer_challenge(

@@ -23,6 +23,18 @@ class InsufficientScope(exceptions.PermissionDenied):
         super().__init__(f"This call needs the scope {' '.join(self.required)}.")
 
 
+class InvalidDPoPProof(exceptions.AuthenticationFailed):
+    """RFC 9449 §7.1: the DPoP proof (or its absence) is why the call is refused."""
+
+    default_code = "invalid_dpop_proof"
+
+    def __init__(self, description, nonce=None):
+        super().__init__(description)
+        self.nonce = nonce  # set when the refusal is use_dpop_nonce: the nonce to use
+        if nonce:
+            self.default_code = "use_dpop_nonce"
+
+
 class TemporarilyUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_code = "temporarily_unavailable"
@@ -41,6 +53,14 @@ def metadata_url(identifier):
 def resource_metadata_url(identifier=None):
     """Where the example API's (or `identifier`'s) metadata document is, for 401 challenges."""
     return metadata_url(identifier or settings.AGENTAUTH_API_AUDIENCE)
+
+
+def dpop_challenge(**params):
+    """The DPoP scheme's challenge (RFC 9449 §7.1), with the algorithms proofs may use."""
+    from agentauth.identity.dpop import ALGORITHMS
+
+    values = [*(f'{name}="{value}"' for name, value in params.items()), f'algs="{" ".join(ALGORITHMS)}"']
+    return "DPoP " + ", ".join(values)
 
 
 def bearer_challenge(**params):

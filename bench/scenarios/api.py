@@ -101,6 +101,14 @@ def auth_step(prepared, budget):
             floor["p50_us"],
             target=f"≤ {AUTH_STEP_LIMIT_US} µs",
         ),
+        report.ratio_row(
+            SCENARIO,
+            "authentication step with DPoP, in process (median)",
+            result["dpop_authenticate"]["p50_us"],
+            "µs",
+            "the same step for a Bearer token",
+            whole["p50_us"],
+        ),
         report.row(
             SCENARIO,
             "database queries in the authentication step",

@@ -20,7 +20,8 @@ async function flow(name, run) {
     console.log(JSON.stringify({ flow: name, ok: true }));
   } catch (error) {
     failures += 1;
-    const detail = error.cause instanceof Response ? ` (HTTP ${error.cause.status})` : "";
+    const detail = error.cause instanceof Response ? ` (HTTP ${error.cause.status})`
+      : Array.isArray(error.cause) ? ` ${JSON.stringify(error.cause)}` : "";
     console.log(JSON.stringify({ flow: name, ok: false, error: `${error.name}: ${error.message}${detail}`, code: error.code, body: error.cause?.error ?? null }));
   }
 }
@@ -232,6 +233,56 @@ await flow("ciba", async () => {
     }
   }
   throw new Error("the CIBA request never turned into a token");
+});
+
+await flow("dpop client credentials and api", async () => {
+  const client = { client_id: setup.worker.client_id };
+  const auth = oauth.ClientSecretBasic(setup.worker.client_secret);
+  const DPoP = oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
+  const response = await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams(), { DPoP, ...http });
+  const tokens = await oauth.processClientCredentialsResponse(as, client, response);
+  check(tokens.token_type === "dpop", `token_type ${tokens.token_type}`);
+  const url = new URL("/api/v1/documents/", issuer);
+  const call = await oauth.protectedResourceRequest(tokens.access_token, "GET", url, undefined, undefined, { DPoP, ...http });
+  check(call.status === 200, `the API answered ${call.status} with a proof`);
+  try {
+    await oauth.protectedResourceRequest(tokens.access_token, "GET", url, undefined, undefined, http);
+    throw new Error("the API took the bound token sent as Bearer");
+  } catch (error) {
+    check(error instanceof oauth.WWWAuthenticateChallengeError, `the bound token as Bearer: ${error.message}`);
+  }
+});
+
+await flow("dpop public client refresh", async () => {
+  const registered = await oauth.processDynamicClientRegistrationResponse(await oauth.dynamicClientRegistrationRequest(as, {
+    client_name: "Strict phone agent", redirect_uris: ["http://127.0.0.1:9/cb"],
+    grant_types: ["authorization_code", "refresh_token"], token_endpoint_auth_method: "none",
+  }, http));
+  const client = { client_id: registered.client_id };
+  const DPoP = oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
+  const verifier = oauth.generateRandomCodeVerifier();
+  const url = new URL(as.authorization_endpoint);
+  url.search = new URLSearchParams({
+    client_id: client.client_id, redirect_uri: "http://127.0.0.1:9/cb", response_type: "code", scope: "documents:read",
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+  });
+  const page = await asPerson(url);
+  const decided = await asPerson(new URL(as.authorization_endpoint), {
+    method: "POST", form: { request: signedRequest(await page.text()), scope: "documents:read", allow: "1" },
+  });
+  const params = oauth.validateAuthResponse(as, client, new URL(decided.headers.get("location")), oauth.expectNoState);
+  const tokens = await oauth.processAuthorizationCodeResponse(as, client,
+    await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, "http://127.0.0.1:9/cb", verifier, { DPoP, ...http }));
+  check(tokens.token_type === "dpop" && tokens.refresh_token, "no bound tokens");
+  const otherKey = oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
+  try {
+    await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token, { DPoP: otherKey, ...http }));
+    throw new Error("the refresh token worked with another key");
+  } catch (error) {
+    check(error instanceof oauth.ResponseBodyError && error.error === "invalid_grant", `another key got ${error.message}`);
+  }
+  const rotated = await oauth.processRefreshTokenResponse(as, client, await oauth.refreshTokenGrantRequest(as, client, oauth.None(), tokens.refresh_token, { DPoP, ...http }));
+  check(rotated.token_type === "dpop" && rotated.refresh_token !== tokens.refresh_token, "no rotation with the key");
 });
 
 process.exit(failures ? 1 : 0);
