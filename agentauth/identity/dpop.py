@@ -10,7 +10,9 @@ answer, proofs are refused too: fail closed, never a silent pass and never a dat
 """
 
 import base64
+import functools
 import hashlib
+import json
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,6 +24,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from jwcrypto import jwk
+
+from agentauth.lib import redis_client
 
 PROOF_TYPE = "dpop+jwt"
 ALGORITHMS = ["ES256", "ES384", "PS256", "RS256", "EdDSA"]
@@ -60,6 +64,14 @@ def thumbprint(public_jwk):
     return jwk.JWK(**public_jwk).thumbprint()
 
 
+@functools.lru_cache(maxsize=4096)
+def _key(public_json, alg):
+    """The key object and thumbprint of a proof's public key. An agent signs every proof with the
+    same key, so both are built once per key, not once per request."""
+    public = json.loads(public_json)
+    return jwt.PyJWK(public, algorithm=alg).key, thumbprint(public)
+
+
 def access_token_hash(raw):
     return base64.urlsafe_b64encode(hashlib.sha256(raw.encode()).digest()).rstrip(b"=").decode()
 
@@ -76,14 +88,9 @@ def verify(proof, *, method, url, access_token=None, bound_to=None):
             raise ProofError(f"The proof needs typ {PROOF_TYPE} and one of {', '.join(ALGORITHMS)}.")
         if not isinstance(public, dict) or PRIVATE_MEMBERS & set(public):
             raise ProofError("The proof's header must carry its public key (jwk), and only that.")
-        key = jwt.PyJWK(public, algorithm=header["alg"]).key
-        claims = jwt.decode(
-            proof,
-            key,
-            algorithms=[header["alg"]],
-            options={"require": ["jti", "htm", "htu", "iat"], "verify_iat": False},
-        )
-        jkt = thumbprint(public)
+        key, jkt = _key(json.dumps(public, sort_keys=True), header["alg"])
+        options = {"require": ["jti", "htm", "htu", "iat"], "verify_iat": False}  # iat: checked below
+        claims = jwt.decode(proof, key, algorithms=[header["alg"]], options=options)
     except ProofError:
         raise
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
@@ -127,8 +134,12 @@ def _first_use(jkt, jti):
     if not isinstance(jti, str) or not 8 <= len(jti) <= 200:
         raise ProofError("The proof needs a unique jti.")
     key = "agentauth:dpop:" + hashlib.sha256(f"{jkt}:{jti}".encode()).hexdigest()
+    seconds = 2 * settings.AGENTAUTH_DPOP_PROOF_SECONDS
     try:
-        fresh = cache.add(key, 1, timeout=2 * settings.AGENTAUTH_DPOP_PROOF_SECONDS)
+        if settings.REDIS_URL:  # one SET NX on the request path's client (the cache layer cost twice that)
+            fresh = redis_client.client(settings.REDIS_URL).set(key, 1, nx=True, ex=seconds)
+        else:
+            fresh = cache.add(key, 1, timeout=seconds)  # the embedded default: one process
     except Exception as error:
         raise ReplayCacheUnavailable() from error
     if not fresh:
