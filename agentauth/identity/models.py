@@ -132,6 +132,10 @@ class Agent(AbstractApplication):
     )
     ciba_notification_endpoint = models.URLField(blank=True, help_text="CIBA ping mode: where to notify (https)")
     is_resource_server = models.BooleanField(default=False, help_text="May call the introspection endpoint (RFC 7662)")
+    jwks = models.JSONField(
+        default=dict, blank=True, help_text="Public keys for private_key_jwt client authentication (RFC 7523)"
+    )
+    jwks_uri = models.URLField(blank=True, max_length=500, help_text="Or where those public keys are published")
     dpop_bound_access_tokens = models.BooleanField(
         default=False, help_text="Refuse token requests without a DPoP proof (RFC 9449 §5.2)"
     )

@@ -8,6 +8,7 @@ AGENTAUTH_OUTBOUND_ALLOWED_HOSTS is the operator's explicit exception (an intern
 test server): it is reached as named, and over plain http too.
 """
 
+import json
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -61,3 +62,26 @@ def post(url, **kwargs):
         return manager.send_request("POST", url, **kwargs)
     except InvalidIPAddress as error:
         raise Refused(f"{_host(url)} resolves to an address this server does not call") from error
+
+
+MAX_DOCUMENT_BYTES = 64 * 1024
+
+
+def get_json(url):
+    """GET a small JSON document (a jwks_uri, client metadata) through the same guard; raises
+    Refused, requests' exceptions, or ValueError for anything but a JSON object under 64 KiB."""
+    if not allowed(url):
+        raise Refused(f"not an allowed URL: {url[:200]!r}")
+    manager = _trusted if _trusted_host(_host(url)) else _guarded
+    try:
+        with manager.get_session() as session:
+            response = session.get(url, stream=True, headers={"Accept": "application/json"})
+            body = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
+    except InvalidIPAddress as error:
+        raise Refused(f"{_host(url)} resolves to an address this server does not call") from error
+    if response.status_code != 200 or len(body) > MAX_DOCUMENT_BYTES:
+        raise ValueError(f"{_host(url)} answered {response.status_code} with {len(body)} bytes")
+    document = json.loads(body)
+    if not isinstance(document, dict):
+        raise ValueError("expected a JSON object")
+    return document

@@ -16,6 +16,8 @@ from agentauth.resource.errors import metadata_url
 
 from .protocol import EXTRA_METADATA
 
+SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
+
 
 @method_decorator(login_not_required, name="dispatch")
 class ServerMetadataView(dot_views.OAuthServerMetadataView):
@@ -31,9 +33,10 @@ class ServerMetadataView(dot_views.OAuthServerMetadataView):
             "device_authorization_endpoint": issuer + reverse("oauth2_provider:device-authorization"),
             "registration_endpoint": issuer + reverse("oauth2_provider:register"),
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": [*SECRET_METHODS, "private_key_jwt", "none"],
+            "token_endpoint_auth_signing_alg_values_supported": dpop.ALGORITHMS,
+            "introspection_endpoint_auth_methods_supported": [*SECRET_METHODS, "private_key_jwt"],
+            "revocation_endpoint_auth_methods_supported": [*SECRET_METHODS, "private_key_jwt", "none"],
             "response_modes_supported": ["query"],
             "service_documentation": issuer + "/",
             "dpop_signing_alg_values_supported": dpop.ALGORITHMS,

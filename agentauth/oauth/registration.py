@@ -10,7 +10,10 @@ from agentauth.audit import trail
 from agentauth.consent import grants
 from agentauth.consent.models import GrantChange
 from agentauth.identity.models import AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, GRANT_TYPES, Agent, Scope
+from agentauth.lib import outbound
 from agentauth.lib.text import clean_text
+
+from . import client_keys
 
 MAX_NAME_LENGTH = 100
 
@@ -36,8 +39,13 @@ def register_agent(
     developer="",
     homepage_uri="",
     logo_uri="",
+    jwks=None,
+    jwks_uri="",
 ):
-    """Create an agent; returns (agent, plaintext secret or None). The secret is never stored in clear."""
+    """Create an agent; returns (agent, plaintext secret or None). The secret is never stored in clear.
+
+    An agent registered with public keys (`jwks`, or a `jwks_uri`) authenticates with
+    private_key_jwt and gets no secret at all."""
     grant_types = list(dict.fromkeys(grant_types))
     if not grant_types or not set(grant_types) <= set(GRANT_TYPES):
         raise ValidationError({"grant_types": f"Choose from: {', '.join(GRANT_TYPES)}."})
@@ -46,7 +54,17 @@ def register_agent(
     name = clean_text(name, MAX_NAME_LENGTH)
     if not name:
         raise ValidationError({"name": "Give the agent a name."})
-    secret = new_client_secret() if confidential else None
+    if jwks is not None:
+        try:
+            jwks = client_keys.public_key_set(jwks)
+        except client_keys.InvalidKeys as error:
+            raise ValidationError({"jwks": str(error)}) from None
+    if jwks_uri and not outbound.allowed(jwks_uri):
+        raise ValidationError({"jwks_uri": "Use an https URL this server may fetch."})
+    keyed = bool(jwks or jwks_uri)
+    if keyed and not confidential:
+        raise ValidationError({"jwks": "Keys authenticate a confidential agent."})
+    secret = new_client_secret() if confidential and not keyed else None
     # A public agent gets a secret nobody ever sees, so an empty secret can never authenticate it.
     agent = Agent(
         name=name,
@@ -64,6 +82,8 @@ def register_agent(
         homepage_uri=homepage_uri,
         logo_uri=logo_uri,
         secret_rotated_at=timezone.now() if secret else None,
+        jwks=jwks or {},
+        jwks_uri=jwks_uri,
     )
     agent.full_clean(exclude=["client_secret", "client_id"])
     agent.save()

@@ -28,6 +28,8 @@ from agentauth.identity.models import (
     scope_list,
 )
 
+from . import client_keys
+
 
 class AgentServer(Server):
     """oauthlib's server without the grants RFC 9700 forbids: no implicit, no password."""
@@ -53,6 +55,10 @@ class AgentValidator(OAuth2Validator):
 
     def authenticate_client(self, request, *args, **kwargs):
         authenticated = super().authenticate_client(request, *args, **kwargs)
+        if not authenticated and getattr(request, "client_assertion", None):
+            agent = client_keys.authenticate(request)  # private_key_jwt (RFC 7523 §2.2)
+            if agent is not None:
+                request.client, request.client_id, authenticated = agent, agent.client_id, True
         if (
             authenticated
             and request.client.client_type == Agent.CLIENT_PUBLIC

@@ -202,6 +202,9 @@ def _device_client(request):
     return authenticated_agent(request)
 
 
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+
+
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
 class RegistrationView(View):
@@ -247,6 +250,8 @@ class RegistrationView(View):
             "token_endpoint_auth_method": method,
             "scope": " ".join(fields["allowed_scopes"]),
             "dpop_bound_access_tokens": bound,
+            **({"jwks": agent.jwks} if agent.jwks else {}),
+            **({"jwks_uri": agent.jwks_uri} if agent.jwks_uri else {}),
         }
         if secret:
             body |= {"client_secret": secret, "client_secret_expires_at": 0}
@@ -267,8 +272,11 @@ class RegistrationView(View):
             if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(value) > 10:
                 raise ValidationError({name: "Expected a list of strings."})
         method = metadata.get("token_endpoint_auth_method", "client_secret_basic")
-        if method not in ("client_secret_basic", "client_secret_post", "none"):
+        if method not in AUTH_METHODS:
             raise ValidationError({"token_endpoint_auth_method": "Unsupported method."})
+        keys = {"jwks": metadata.get("jwks"), "jwks_uri": text("jwks_uri", 500)}
+        if (method == "private_key_jwt") != bool(keys["jwks"] or keys["jwks_uri"]):
+            raise ValidationError({"jwks": "private_key_jwt needs jwks or jwks_uri, and only it uses them."})
         if set(grant_types) - set(GRANT_TYPES):
             raise ValidationError({"grant_types": "Unsupported grant type."})
         if CLIENT_CREDENTIALS in grant_types and method == "none":
@@ -286,4 +294,5 @@ class RegistrationView(View):
             "logo_uri": text("logo_uri", 500),
             "token_endpoint_auth_method": method,
             "dpop_bound_access_tokens": metadata.get("dpop_bound_access_tokens") is True,  # RFC 9449 §5.2
+            **keys,
         }

@@ -176,7 +176,9 @@ def test_jwt_client_assertions_are_not_accepted(client, cc_agent):
     metadata = client.get("/.well-known/oauth-authorization-server").json()
 
     assert response.status_code == 401
-    assert "private_key_jwt" not in metadata["token_endpoint_auth_methods_supported"]
+    # private_key_jwt is offered now (tests/agentauth/test_private_key_jwt.py has the rest of CA-03);
+    # an unsigned assertion never authenticates anyone.
+    assert "none" not in metadata["token_endpoint_auth_signing_alg_values_supported"]
 
 
 @pytest.mark.catalogue("FZ-04")

@@ -285,4 +285,30 @@ await flow("dpop public client refresh", async () => {
   check(rotated.token_type === "dpop" && rotated.refresh_token !== tokens.refresh_token, "no rotation with the key");
 });
 
+await flow("private_key_jwt", async () => {
+  const { privateKey, publicKey } = await oauth.generateKeyPair("ES256", { extractable: true });
+  const publicJwk = { ...(await crypto.subtle.exportKey("jwk", publicKey)), kid: "strict-1", alg: "ES256", use: "sig" };
+  const registered = await oauth.processDynamicClientRegistrationResponse(await oauth.dynamicClientRegistrationRequest(as, {
+    client_name: "Strict keyed agent", redirect_uris: ["http://127.0.0.1:9/cb"],
+    grant_types: ["authorization_code"], token_endpoint_auth_method: "private_key_jwt", jwks: { keys: [publicJwk] },
+  }, http));
+  check(!registered.client_secret, "a keyed agent was given a secret");
+  const client = { client_id: registered.client_id };
+  const auth = oauth.PrivateKeyJwt({ key: privateKey, kid: "strict-1" });
+  const verifier = oauth.generateRandomCodeVerifier();
+  const url = new URL(as.authorization_endpoint);
+  url.search = new URLSearchParams({
+    client_id: client.client_id, redirect_uri: "http://127.0.0.1:9/cb", response_type: "code", scope: "documents:read",
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+  });
+  const page = await asPerson(url);
+  const decided = await asPerson(new URL(as.authorization_endpoint), {
+    method: "POST", form: { request: signedRequest(await page.text()), scope: "documents:read", allow: "1" },
+  });
+  const params = oauth.validateAuthResponse(as, client, new URL(decided.headers.get("location")), oauth.expectNoState);
+  const tokens = await oauth.processAuthorizationCodeResponse(as, client,
+    await oauth.authorizationCodeGrantRequest(as, client, auth, params, "http://127.0.0.1:9/cb", verifier, http));
+  check(tokens.access_token && tokens.scope === "documents:read", "no token for a private_key_jwt agent");
+});
+
 process.exit(failures ? 1 : 0);

@@ -88,4 +88,5 @@ def test_every_flow_passes_a_spec_strict_client_unmodified(strict_setup):
         "ciba",
         "dpop client credentials and api",
         "dpop public client refresh",
+        "private_key_jwt",
     }

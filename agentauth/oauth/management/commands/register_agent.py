@@ -1,6 +1,7 @@
 """Register an owned agent, grant it scopes for its owner, print its credentials as JSON."""
 
 import json
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -21,6 +22,12 @@ class Command(BaseCommand):
         parser.add_argument("--scope", default="", help='space-separated scopes, e.g. "documents:read"')
         parser.add_argument("--redirect-uri", action="append", dest="redirect_uris", default=[])
         parser.add_argument("--public", action="store_true", help="a public agent without a secret")
+        parser.add_argument(
+            "--jwks",
+            metavar="FILE",
+            help="a JWKS file of its public keys: it authenticates with private_key_jwt, no secret",
+        )
+        parser.add_argument("--jwks-uri", default="", help="or the https URL where it publishes them")
 
     def handle(self, *args, **options):
         owner = get_user_model().objects.filter(username=options["owner"]).first()
@@ -33,6 +40,10 @@ class Command(BaseCommand):
         if refused:
             raise CommandError(f"{owner} may not grant: {' '.join(sorted(refused))}")
         try:
+            jwks = json.loads(Path(options["jwks"]).read_text()) if options["jwks"] else None
+        except (OSError, ValueError) as error:
+            raise CommandError(f"--jwks {options['jwks']}: {error}") from None
+        try:
             agent, secret = register_agent(
                 name=options["name"],
                 owner=owner,
@@ -41,6 +52,8 @@ class Command(BaseCommand):
                 confidential=not options["public"],
                 registered_via=Agent.RegisteredVia.COMMAND,
                 grant_scopes=names,
+                jwks=jwks,
+                jwks_uri=options["jwks_uri"],
             )
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
