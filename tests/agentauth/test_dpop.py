@@ -201,3 +201,14 @@ def test_dynamic_registration_takes_dpop_bound_access_tokens(client, catalogue):
     ).json()
 
     assert registered["dpop_bound_access_tokens"] is True
+
+
+def test_an_api_that_requires_dpop_refuses_bearer_tokens(client, cc_agent, holder, settings):
+    bearer = token_request(client, cc_agent).json()["access_token"]
+    bound = bound_token(client, cc_agent, holder)["access_token"]
+    settings.AGENTAUTH_API_REQUIRES_DPOP = True
+
+    refused = call(bearer, scheme="Bearer")
+
+    assert refused.status_code == 401 and refused["WWW-Authenticate"].startswith("DPoP ")
+    assert call(bound, holder.proof("GET", API_URL, token=bound)).status_code == 200

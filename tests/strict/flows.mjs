@@ -311,4 +311,14 @@ await flow("private_key_jwt", async () => {
   check(tokens.access_token && tokens.scope === "documents:read", "no token for a private_key_jwt agent");
 });
 
+await flow("private_key_jwt client credentials", async () => {
+  const { kid, ...privateJwk } = setup.keyed_worker.private_jwk;
+  const key = await crypto.subtle.importKey("jwk", privateJwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+  const client = { client_id: setup.keyed_worker.client_id };
+  const auth = oauth.PrivateKeyJwt({ key, kid });
+  const tokens = await oauth.processClientCredentialsResponse(as, client,
+    await oauth.clientCredentialsGrantRequest(as, client, auth, new URLSearchParams(), http));
+  check(tokens.scope === "documents:read", `scope ${tokens.scope}`);
+});
+
 process.exit(failures ? 1 : 0);

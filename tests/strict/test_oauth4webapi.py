@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from jwcrypto import jwk
 
 from agentauth.identity.models import Agent
 from agentauth.oauth.registration import register_agent
@@ -42,6 +43,14 @@ def strict_setup(issuer):  # noqa: F811 - the imported fixture
         grant_scopes=["documents:read", "payments:read"],
     )
     ciba, ciba_secret = register_agent(name="Strict shopper", grant_types=[CIBA], allowed_scopes=["payments:execute"])
+    key = jwk.JWK.generate(kty="EC", crv="P-256", kid="worker-key")
+    keyed, _ = register_agent(
+        name="Strict keyed worker",
+        owner=person,
+        grant_types=["client_credentials"],
+        grant_scopes=["documents:read"],
+        jwks={"keys": [key.export_public(as_dict=True) | {"alg": "ES256"}]},
+    )
     resource, resource_secret = register_agent(name="Strict API", grant_types=["client_credentials"])
     Agent.objects.filter(pk=resource.pk).update(is_resource_server=True)
     return {
@@ -51,6 +60,7 @@ def strict_setup(issuer):  # noqa: F811 - the imported fixture
         "worker": {"client_id": worker.client_id, "client_secret": worker_secret},
         "ciba": {"client_id": ciba.client_id, "client_secret": ciba_secret},
         "resource_server": {"client_id": resource.client_id, "client_secret": resource_secret},
+        "keyed_worker": {"client_id": keyed.client_id, "private_jwk": key.export_private(as_dict=True)},
     }
 
 
@@ -89,4 +99,5 @@ def test_every_flow_passes_a_spec_strict_client_unmodified(strict_setup):
         "dpop client credentials and api",
         "dpop public client refresh",
         "private_key_jwt",
+        "private_key_jwt client credentials",
     }
