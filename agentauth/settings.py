@@ -308,6 +308,17 @@ AGENTAUTH_DPOP_PROOF_SECONDS = env_int("AGENTAUTH_DPOP_PROOF_SECONDS", 60)
 AGENTAUTH_DPOP_NONCE = env_bool("AGENTAUTH_DPOP_NONCE", False)
 # Whether the example API refuses Bearer tokens (then every agent must bind its tokens with DPoP).
 AGENTAUTH_API_REQUIRES_DPOP = env_bool("AGENTAUTH_API_REQUIRES_DPOP", False)
+# Web Push (RFC 8292 VAPID): the server's private key (base64url, as py_vapid writes it; required in
+# production, derived from SECRET_KEY in development), the contact it names, and the push services
+# a subscription may point at (suffixes; with DEBUG, 127.0.0.1 and localhost too, for tests).
+AGENTAUTH_VAPID_PRIVATE_KEY = os.getenv("AGENTAUTH_VAPID_PRIVATE_KEY", "")
+AGENTAUTH_VAPID_SUBJECT = os.getenv("AGENTAUTH_VAPID_SUBJECT", "mailto:security@agentauth.invalid")
+AGENTAUTH_PUSH_SERVICES = env_list(
+    "AGENTAUTH_PUSH_SERVICES",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,push.services.mozilla.com,web.push.apple.com,notify.windows.com",
+)
+# How often a push that failed (not "gone") is retried, with backoff, before e-mail takes over.
+AGENTAUTH_PUSH_RETRIES = env_int("AGENTAUTH_PUSH_RETRIES", 5)
 # Hosts this server may call although they resolve to private or loopback addresses, and over
 # plain http (agentauth.lib.outbound): callbacks, CIBA pings and every later outbound fetch.
 AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = env_list("AGENTAUTH_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")

@@ -41,5 +41,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("examples.urls")),
     path("", include("approvals.urls")),
+    path("", include("live.urls")),
     path("", include("portal.urls")),
 ]

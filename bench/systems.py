@@ -66,6 +66,7 @@ def agentauth_env(**extra):
             "REDIS_URL": services.REDIS_URL,
             "EMAIL_HOST": "127.0.0.1",  # never reached by the measured endpoints
             "AGENTAUTH_REGISTRATION_TOKEN": "bench-only-registration-token",
+            "AGENTAUTH_VAPID_PRIVATE_KEY": "bpXBTWz8RgDeME3XR76R9LZ1YjeK8Kz99-6Ykvswtd0",  # bench only
             "AGENTAUTH_RATE_AGENT": HIGH_RATE,
             "AGENTAUTH_RATE_PERSON": HIGH_RATE,
             "AGENTAUTH_RATE_TOKEN": HIGH_RATE,

@@ -14,12 +14,30 @@ from agentauth.lib import outbound
 from agentauth.monitoring.models import Alert
 from approvals.models import ApprovalRequest
 
+from . import push
+
 log = logging.getLogger(__name__)
 
 
-def email_person(approval_id):
+def notify_person(approval_id, last_try=False):
+    """A new approval reaches its person: a push to each browser they subscribed, else (none, or
+    none took it by the last try) an e-mail. A push that may still pass raises OSError: retried."""
     approval = ApprovalRequest.objects.select_related("user", "agent").get(pk=approval_id)
-    if approval.effective_status != ApprovalRequest.Status.PENDING or not approval.user.email:
+    if approval.effective_status != ApprovalRequest.Status.PENDING:
+        return
+    if approval.user.push_subscriptions.exists():
+        try:
+            if push.deliver(approval):
+                return
+        except OSError:
+            if not last_try:
+                raise
+            log.warning("push to %s failed on every try; e-mailing instead", approval.user_id)
+    email_person(approval)
+
+
+def email_person(approval):
+    if not approval.user.email:
         return
     link = settings.AGENTAUTH_ISSUER + reverse("approvals:detail", args=[approval.pk])
     send_mail(

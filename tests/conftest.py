@@ -268,3 +268,21 @@ def _close_database_pools(django_db_setup, django_db_blocker):
     for connection in connections.all():
         if hasattr(connection, "close_pool"):
             connection.close_pool()
+
+
+@pytest.fixture
+def push_service(settings):
+    """A push service on this machine that verifies and decrypts what it receives (tests/push_service.py)."""
+    import http.server
+    import threading
+
+    from .push_service import Browser, PushService
+
+    settings.AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
+    settings.DEBUG = True  # a push service on this machine is acceptable only in development
+    PushService.received, PushService.answer, PushService.browser = [], 201, Browser()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), PushService)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}/push/abc"
+    server.shutdown()
+    server.server_close()

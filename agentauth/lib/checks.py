@@ -35,6 +35,12 @@ def production_environment(app_configs, **kwargs):
             "List the host names; '*' also disables the WebSocket origin check.",
             "E005",
         )
+    if not settings.AGENTAUTH_VAPID_PRIVATE_KEY:
+        error(
+            "AGENTAUTH_VAPID_PRIVATE_KEY is not set.",
+            "Web Push needs the server's own VAPID key: `vapid --gen` (py_vapid) prints one; keep it stable.",
+            "E008",
+        )
     if settings.AGENTAUTH_OPEN_REGISTRATION is False and not settings.AGENTAUTH_REGISTRATION_TOKEN:
         error(
             "AGENTAUTH_REGISTRATION_TOKEN is not set.",

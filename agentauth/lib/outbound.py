@@ -64,6 +64,13 @@ def post(url, **kwargs):
         raise Refused(f"{_host(url)} resolves to an address this server does not call") from error
 
 
+def session(url):
+    """A requests session for libraries that send on their own (pywebpush), guarded the same way."""
+    if not allowed(url):
+        raise Refused(f"not an allowed URL: {url[:200]!r}")
+    return (_trusted if _trusted_host(_host(url)) else _guarded).get_session()
+
+
 MAX_DOCUMENT_BYTES = 64 * 1024
 
 

@@ -16,6 +16,7 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_HOST": "smtp.example.com",
     "AGENTAUTH_REGISTRATION_TOKEN": "initial-access-token",
+    "AGENTAUTH_VAPID_PRIVATE_KEY": "bpXBTWz8RgDeME3XR76R9LZ1YjeK8Kz99-6Ykvswtd0",  # a test key, nobody's
 }
 
 
@@ -38,7 +39,10 @@ def test_complete_production_environment_passes_the_deploy_check():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["REDIS_URL", "DATABASE_URL", "SECRET_KEY", "AGENTAUTH_ISSUER", "EMAIL_HOST"])
+@pytest.mark.parametrize(
+    "missing",
+    ["REDIS_URL", "DATABASE_URL", "SECRET_KEY", "AGENTAUTH_ISSUER", "EMAIL_HOST", "AGENTAUTH_VAPID_PRIVATE_KEY"],
+)
 def test_deploy_check_names_the_missing_variable(missing):
     environment = {key: value for key, value in PRODUCTION.items() if key != missing}
 
