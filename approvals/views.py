@@ -56,13 +56,25 @@ def decide(request, approval_id):
     approve = "approve" in request.POST
     if approve and needs_fresh_sign_in(request, approval):
         return redirect("approvals:reauth", approval_id=approval.pk)
+    if approve:
+        _approve(request, approval)
+        return redirect("approvals:detail", approval_id=approval.pk)
     try:
-        services.decide(approval, approve=approve, by=request.user, reason=request.POST.get("reason", "")[:500])
+        services.decide(approval, approve=False, by=request.user, reason=request.POST.get("reason", "")[:500])
     except AlreadyDecided as lost:
         messages.info(request, f"Nothing changed: this request was already {lost.status}.")
     else:
-        messages.success(request, "Approved. It runs once, exactly as shown." if approve else "Denied.")
+        messages.success(request, "Denied.")
     return redirect("approvals:detail", approval_id=approval.pk)
+
+
+def _approve(request, approval):
+    try:
+        services.decide(approval, approve=True, by=request.user)
+    except AlreadyDecided as lost:
+        messages.info(request, f"Nothing changed: this request was already {lost.status}.")
+    else:
+        messages.success(request, "Approved. It runs once, exactly as shown.")
 
 
 MAX_AMOUNT = 10**10 - 1  # what a DecimalField(max_digits=12, decimal_places=2) holds
@@ -86,6 +98,10 @@ def reauth(request, approval_id):
         user = authenticate(request, username=request.user.get_username(), password=form.cleaned_data["password"])
         if user is not None and user.pk == request.user.pk:
             request.session["auth_time"] = int(time.time())
+            if "approve" in request.POST:
+                # The person came here to approve: finish what they started, and show the outcome.
+                _approve(request, approval)
+                return redirect("approvals:detail", approval_id=approval.pk)
             target = request.GET.get("next", "")
             if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 return redirect(target)

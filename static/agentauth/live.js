@@ -75,6 +75,8 @@
     region.prepend(toast);
     shown.set(approval.id, toast);
     notify(approval);
+    // Expiry is a time every screen knows: no need to wait for the server to say it.
+    setTimeout(() => expireLocally(approval.id), Math.max(Date.parse(approval.expires_at) - Date.now(), 0));
   }
 
   function notify(approval) {
@@ -87,9 +89,17 @@
     note.onclick = () => { window.focus(); window.location.assign(approval.url); };
   }
 
+  function expireLocally(id) {
+    // Only what is still pending here expires: a decision that arrived first stands.
+    const page = document.querySelector(`section[data-approval="${CSS.escape(id)}"]`);
+    const toast = shown.get(id);
+    if ((toast && !toast.dataset.final) || (page && page.dataset.status === "pending")) showUpdate({ id, status: "expired" });
+  }
+
   function showUpdate(approval) {
     const toast = shown.get(approval.id);
     if (toast) {
+      toast.dataset.final = approval.status;
       setStatus(toast, `Now ${approval.status}.`);
       setTimeout(() => { toast.remove(); shown.delete(approval.id); }, 4000);
     }
@@ -156,6 +166,7 @@
       const left = Math.max(0, Math.round((expires - Date.now()) / 1000));
       clock.textContent = left ? `${Math.floor(left / 60)} min ${left % 60} s` : "expired";
       if (left) setTimeout(tick, 1000);
+      else expireLocally(clock.closest("[data-approval]").dataset.approval);
     };
     tick();
   });

@@ -308,3 +308,23 @@ def test_the_final_status_is_stable_and_polling_never_executes(pay_token, person
 
     assert answers == {"denied"}
     assert Payment.objects.count() == 0
+
+
+@pytest.mark.catalogue("AP-09")
+def test_after_the_step_up_the_approval_the_person_started_is_made(pay_token, client, alice):
+    approval_id = pay(pay_token).json()["approval_id"]
+    client.force_login(alice)
+    session = client.session
+    session["auth_time"] = int(timezone.now().timestamp()) - 3600
+    session.save()
+
+    refused = client.post(f"/approvals/{approval_id}/reauth/", {"password": "wrong", "approve": "1"})
+    assert refused.status_code == 200 and ApprovalRequest.objects.get().status == "pending"
+    confirmed = client.post(
+        f"/approvals/{approval_id}/reauth/", {"password": "correct horse battery staple", "approve": "1"}
+    )
+    page = client.get(confirmed["Location"])
+
+    assert confirmed.status_code == 302 and confirmed["Location"] == f"/approvals/{approval_id}/"
+    assert ApprovalRequest.objects.get().status in ("approved", "executed")
+    assert "Approved. It runs once, exactly as shown." in page.text

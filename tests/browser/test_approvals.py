@@ -99,3 +99,28 @@ def test_the_approval_page_with_countdown(page, shoot, catalogue):
 
     approval.refresh_from_db()
     assert approval.status == "denied"
+
+
+def test_an_expired_approval_loses_its_buttons_without_a_reload(page, catalogue):
+    from datetime import timedelta
+
+    from agentauth.oauth.registration import register_agent
+    from approvals import services
+    from examples.payments import PAY
+
+    person = UserFactory(username="eve")
+    agent, _ = register_agent(
+        name="Slow agent", owner=person, grant_types=["client_credentials"], grant_scopes=["payments:execute"]
+    )
+    params = {"amount": "9.00", "currency": "EUR", "to": "Cafe", "memo": ""}
+    with asgi_server() as server:
+        sign_in(page, server, "eve")
+        approval, _ = services.request_approval(
+            user=person, agent=agent, action=PAY, params=params, ttl=timedelta(seconds=4)
+        )
+        page.goto(f"{server}/approvals/{approval.pk}/")
+        assert page.locator("button[name=approve]").count() == 1
+        page.wait_for_selector("button[name=approve]", state="detached", timeout=10_000)
+        badge = page.locator("[data-role=status]").first.text_content()
+
+    assert badge == "expired"
