@@ -12,6 +12,7 @@ def card(approval):
         "facts": [[label, value] for label, value in approval.facts()],
         "agent": {"client_id": approval.agent.client_id, "name": approval.agent.name},
         "scope": approval.scope,
+        "scope_description": approval.scope_description,
         "risk": approval.risk,
         "binding_message": approval.binding_message,
         "automatic": approval.automatic,

@@ -173,6 +173,14 @@ class ApprovalRequest(models.Model):
 
         return describe(self)
 
+    @property
+    def scope_description(self):
+        """The scope in words, as the catalogue says it ("Make payments from your account")."""
+        from agentauth.identity.scopes import catalogue
+
+        entry = catalogue.all().get(self.scope)
+        return entry.description if entry else self.scope
+
     def facts(self):
         """(label, value) pairs the decision screen lists beside what the authorization details say."""
         from .actions import facts

@@ -48,6 +48,7 @@
     const toast = document.createElement("div");
     toast.className = "toast";
     toast.setAttribute("role", "alertdialog");
+    toast.setAttribute("aria-label", `${approval.agent.name} asks you to approve`); // a dialog has a name
     toast.dataset.approval = approval.id;
     toast.append(text("p", "toast-agent muted small", `${approval.agent.name} asks you to approve`));
     toast.append(text("p", "toast-summary", approval.summary));
@@ -57,7 +58,7 @@
     facts.className = "facts small";
     (approval.facts || []).forEach(([label, value]) => facts.append(text("dt", "", label), text("dd", "fact", value)));
     toast.append(facts);
-    toast.append(text("p", "small muted", `${approval.scope} · ${approval.risk} risk`));
+    toast.append(text("p", "small muted", `${approval.scope_description || approval.scope} · ${approval.risk} risk`));
     const actions = document.createElement("div");
     actions.className = "toast-actions";
     const deny = text("button", "secondary small", "Deny");
