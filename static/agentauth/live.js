@@ -6,6 +6,9 @@
   const region = document.getElementById("live-alerts");
   if (!region) return;
   const shown = new Map();
+  const pending = new Set();
+  const DISMISSED = "agentauth.dismissed";
+  const dismissed = new Set(JSON.parse(sessionStorage.getItem(DISMISSED) || "[]"));
   let retry = 500;
 
   const csrfToken = () => (document.cookie.match(/(?:^|; )(?:__Host-)?csrftoken=([^;]+)/) || [])[1] || "";
@@ -42,9 +45,20 @@
     toast.querySelectorAll("button").forEach((button) => { button.disabled = true; });
   }
 
+  function count() {
+    const badge = document.querySelector("[data-role=pending-count]");
+    if (!badge) return;
+    badge.textContent = pending.size;
+    badge.hidden = pending.size === 0;
+    badge.setAttribute("aria-label", `${pending.size} waiting`);
+  }
+
   function showPending(approval) {
-    // Already on this approval's own page: the page is the prompt, no alert on top of it.
-    if (shown.has(approval.id) || document.querySelector(`section[data-approval="${CSS.escape(approval.id)}"]`)) return;
+    pending.add(approval.id);
+    count();
+    // Already on this approval's own page, or put off for later: no card for it here.
+    if (shown.has(approval.id) || dismissed.has(approval.id)) return;
+    if (document.querySelector(`section[data-approval="${CSS.escape(approval.id)}"]`)) return;
     const toast = document.createElement("div");
     toast.className = "toast";
     toast.setAttribute("role", "alertdialog");
@@ -70,7 +84,14 @@
     approve.name = "approve";
     deny.addEventListener("click", () => decide(approval, "deny", toast));
     approve.addEventListener("click", () => decide(approval, "approve", toast));
-    actions.append(deny, approve, view);
+    const later = text("button", "link small later", "Later");
+    later.type = "button";
+    later.addEventListener("click", () => { // still waiting in the inbox (Approvals), with the count
+      dismissed.add(approval.id);
+      sessionStorage.setItem(DISMISSED, JSON.stringify([...dismissed]));
+      toast.remove();
+    });
+    actions.append(deny, approve, view, later);
     toast.append(actions, text("p", "small", ""));
     toast.lastChild.dataset.role = "toast-status";
     region.prepend(toast);
@@ -98,6 +119,10 @@
   }
 
   function showUpdate(approval) {
+    if (approval.status !== "pending") {
+      pending.delete(approval.id);
+      count();
+    }
     const toast = shown.get(approval.id);
     if (toast) {
       toast.dataset.final = approval.status;

@@ -14,6 +14,7 @@ from examples.models import Payment
 from ..conftest import OAuthClient
 from ..factories import UserFactory
 from ..servers import asgi_server, celery_worker
+from .conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -124,3 +125,50 @@ def test_an_expired_approval_loses_its_buttons_without_a_reload(page, catalogue)
         badge = page.locator("[data-role=status]").first.text_content()
 
     assert badge == "expired"
+
+
+OVERLAPS = """() => {
+  const cards = [...document.querySelectorAll(".toast[role=alertdialog]")];
+  const controls = [...document.querySelectorAll("a, button, input, select, textarea, summary")]
+    .filter((el) => el.offsetParent !== null && !el.closest(".toast"));
+  const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const problems = [];
+  cards.forEach((card, i) => {
+    const box = card.getBoundingClientRect();
+    cards.forEach((other, j) => {
+      if (j > i && meet(box, other.getBoundingClientRect())) problems.push(`card ${i} on card ${j}`);
+    });
+    controls.forEach((control) => {
+      if (meet(box, control.getBoundingClientRect())) problems.push(`card ${i} on ${control.outerHTML.slice(0, 80)}`);
+    });
+  });
+  return problems;
+}"""
+
+
+def test_five_waiting_approvals_on_a_phone_never_cover_a_control(browser, catalogue):
+    from agentauth.oauth.registration import register_agent
+    from approvals import services
+    from examples.payments import PAY
+
+    person = UserFactory(username="phil")
+    agent, _ = register_agent(
+        name="Busy agent", owner=person, grant_types=["client_credentials"], grant_scopes=["payments:execute"]
+    )
+    for number in range(5):
+        params = {"amount": f"{10 + number}.00", "currency": "EUR", "to": "Shop", "memo": f"Order {number}"}
+        services.request_approval(user=person, agent=agent, action=PAY, params=params)
+    page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    with asgi_server() as server:
+        sign_in(page, server, "phil")
+        page.locator(".toast[role=alertdialog]").nth(4).wait_for()
+        overlaps = page.evaluate(OVERLAPS)
+        page.screenshot(path=str(SCREENSHOTS / "phone-five-approvals.png"), full_page=True)
+        wide = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.locator(".toast .later").first.click()
+        remaining = page.locator(".toast[role=alertdialog]").count()
+        waiting = page.locator("[data-role=pending-count]").text_content()
+
+    assert overlaps == []
+    assert wide  # no sideways scrolling on a phone
+    assert remaining == 4 and waiting == "5"  # put off for later, still counted in the inbox
