@@ -106,6 +106,8 @@ class ApprovalRequest(models.Model):
                 name="one_approval_per_idempotency_key",
             )
         ]
+        # A CIBA token presented at an API finds its approval by jti (services.redeem_token).
+        indexes = [models.Index(fields=["token_jti"], condition=~models.Q(token_jti=""), name="approval_token_jti")]
 
     def __str__(self):
         return f"{self.action} by {self.agent} for {self.user}: {self.status}"

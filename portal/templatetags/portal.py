@@ -1,7 +1,8 @@
-"""Template filters for agent-supplied text."""
+"""Template filters: agent-supplied text made inert, scopes said in words."""
 
 from django import template
 
+from agentauth.identity.scopes import catalogue
 from agentauth.lib.text import without_controls
 
 register = template.Library()
@@ -17,3 +18,10 @@ def inert(value, limit=80):
     text = without_controls(value)
     limit = int(limit)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@register.filter
+def scope_words(name):
+    """A scope as a person reads it ("Make payments from your account"); the code if unknown."""
+    entry = catalogue.all().get(name)
+    return entry.description if entry else name
