@@ -270,6 +270,16 @@ def _close_database_pools(django_db_setup, django_db_blocker):
             connection.close_pool()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """Every test gets its own channel layer: channels_redis binds its locks to the event loop
+    that first used them, and pytest-asyncio gives each async test a new loop (a shared layer
+    failed now and then with "bound to a different event loop" on disconnect)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+
+
 @pytest.fixture
 def push_service(settings):
     """A push service on this machine that verifies and decrypts what it receives (tests/push_service.py)."""
