@@ -22,10 +22,9 @@ from urllib.parse import urlsplit
 import jwt
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
 from jwcrypto import jwk
 
-from agentauth.lib import redis_client
+from agentauth.lib import once
 
 PROOF_TYPE = "dpop+jwt"
 ALGORITHMS = ["ES256", "ES384", "PS256", "RS256", "EdDSA"]
@@ -133,13 +132,8 @@ def _check_age(claims):
 def _first_use(jkt, jti):
     if not isinstance(jti, str) or not 8 <= len(jti) <= 200:
         raise ProofError("The proof needs a unique jti.")
-    key = "agentauth:dpop:" + hashlib.sha256(f"{jkt}:{jti}".encode()).hexdigest()
-    seconds = 2 * settings.AGENTAUTH_DPOP_PROOF_SECONDS
     try:
-        if settings.REDIS_URL:  # one SET NX on the request path's client (the cache layer cost twice that)
-            fresh = redis_client.client(settings.REDIS_URL).set(key, 1, nx=True, ex=seconds)
-        else:
-            fresh = cache.add(key, 1, timeout=seconds)  # the embedded default: one process
+        fresh = once.first_use("dpop", jkt, jti, seconds=2 * settings.AGENTAUTH_DPOP_PROOF_SECONDS)
     except Exception as error:
         raise ReplayCacheUnavailable() from error
     if not fresh:

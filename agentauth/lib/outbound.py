@@ -52,12 +52,17 @@ def allowed(url):
     return parts.scheme == "https" or (parts.scheme == "http" and _trusted_host(host))
 
 
+def _manager(url):
+    """The guarded client for `url`, or the operator-trusted one for an allow-listed host."""
+    if not allowed(url):
+        raise Refused(f"not an allowed URL: {url[:200]!r}")
+    return _trusted if _trusted_host(_host(url)) else _guarded
+
+
 def post(url, **kwargs):
     """POST to someone else's URL; raises Refused for a URL or address it must not reach, and
     requests' own exceptions (all RequestException, an OSError) for network failures."""
-    if not allowed(url):
-        raise Refused(f"not an allowed URL: {url[:200]!r}")
-    manager = _trusted if _trusted_host(_host(url)) else _guarded
+    manager = _manager(url)
     try:
         return manager.send_request("POST", url, **kwargs)
     except InvalidIPAddress as error:
@@ -66,9 +71,7 @@ def post(url, **kwargs):
 
 def session(url):
     """A requests session for libraries that send on their own (pywebpush), guarded the same way."""
-    if not allowed(url):
-        raise Refused(f"not an allowed URL: {url[:200]!r}")
-    return (_trusted if _trusted_host(_host(url)) else _guarded).get_session()
+    return _manager(url).get_session()
 
 
 MAX_DOCUMENT_BYTES = 64 * 1024
@@ -77,11 +80,8 @@ MAX_DOCUMENT_BYTES = 64 * 1024
 def get_json(url):
     """GET a small JSON document (a jwks_uri, client metadata) through the same guard; raises
     Refused, requests' exceptions, or ValueError for anything but a JSON object under 64 KiB."""
-    if not allowed(url):
-        raise Refused(f"not an allowed URL: {url[:200]!r}")
-    manager = _trusted if _trusted_host(_host(url)) else _guarded
     try:
-        with manager.get_session() as session:
+        with _manager(url).get_session() as session:
             response = session.get(url, stream=True, headers={"Accept": "application/json"})
             body = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
     except InvalidIPAddress as error:

@@ -7,8 +7,6 @@ name the agent as `iss` and `sub`, this server (issuer or token endpoint) as `au
 five minutes, and carry a `jti` never seen before. PyJWT verifies; nothing here is crypto.
 """
 
-import hashlib
-import json
 import logging
 import time
 
@@ -19,7 +17,7 @@ from django.urls import reverse
 
 from agentauth.identity.dpop import ALGORITHMS, PRIVATE_MEMBERS
 from agentauth.identity.models import Agent
-from agentauth.lib import outbound, redis_client
+from agentauth.lib import once, outbound
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +112,8 @@ def _key_set(agent, refetch):
 
 def _first_use(agent, claims):
     """An assertion authenticates once (RFC 7523 §3 item 7); unsure, it does not (fail closed)."""
-    key = "agentauth:assertion:" + hashlib.sha256(json.dumps([agent.client_id, claims["jti"]]).encode()).hexdigest()
-    seconds = MAX_LIFETIME + 60
     try:
-        if settings.REDIS_URL:
-            return bool(redis_client.client(settings.REDIS_URL).set(key, 1, nx=True, ex=seconds))
-        return cache.add(key, 1, timeout=seconds)
+        return once.first_use("assertion", agent.client_id, str(claims["jti"]), seconds=MAX_LIFETIME + 60)
     except Exception:
         log.warning("client assertion refused: the replay cache cannot be reached", exc_info=True)
         return False
