@@ -114,17 +114,16 @@ await flow("invalid client challenge", async () => {
   throw new Error("a wrong secret got a token");
 });
 
-await flow("code + pkce", async () => {
-  const client = { client_id: state.web.client_id };
-  const auth = oauth.ClientSecretBasic(state.web.client_secret);
+// The person consents to a code request for documents:read; returns the checked callback
+// parameters and the PKCE verifier the code is bound to.
+const REDIRECT_URI = "http://127.0.0.1:9/cb";
+async function consentedCode(client, expectedState = oauth.expectNoState) {
   const verifier = oauth.generateRandomCodeVerifier();
-  const challenge = await oauth.calculatePKCECodeChallenge(verifier);
-  const expectedState = oauth.generateRandomState();
-  const redirectUri = "http://127.0.0.1:9/cb";
   const url = new URL(as.authorization_endpoint);
   url.search = new URLSearchParams({
-    client_id: client.client_id, redirect_uri: redirectUri, response_type: "code", scope: "documents:read",
-    code_challenge: challenge, code_challenge_method: "S256", state: expectedState,
+    client_id: client.client_id, redirect_uri: REDIRECT_URI, response_type: "code", scope: "documents:read",
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
+    ...(typeof expectedState === "string" ? { state: expectedState } : {}),
   });
   const page = await asPerson(url);
   check(page.status === 200, `the consent screen answered ${page.status}`);
@@ -133,8 +132,14 @@ await flow("code + pkce", async () => {
   });
   const location = decided.headers.get("location");
   check(decided.status === 302 && location, `consent answered ${decided.status}`);
-  const params = oauth.validateAuthResponse(as, client, new URL(location), expectedState);
-  const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, redirectUri, verifier, http);
+  return { params: oauth.validateAuthResponse(as, client, new URL(location), expectedState), verifier };
+}
+
+await flow("code + pkce", async () => {
+  const client = { client_id: state.web.client_id };
+  const auth = oauth.ClientSecretBasic(state.web.client_secret);
+  const { params, verifier } = await consentedCode(client, oauth.generateRandomState());
+  const response = await oauth.authorizationCodeGrantRequest(as, client, auth, params, REDIRECT_URI, verifier, http);
   state.code = await oauth.processAuthorizationCodeResponse(as, client, response);
   check(state.code.refresh_token, "no refresh token");
 });
@@ -260,19 +265,9 @@ await flow("dpop public client refresh", async () => {
   }, http));
   const client = { client_id: registered.client_id };
   const DPoP = oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
-  const verifier = oauth.generateRandomCodeVerifier();
-  const url = new URL(as.authorization_endpoint);
-  url.search = new URLSearchParams({
-    client_id: client.client_id, redirect_uri: "http://127.0.0.1:9/cb", response_type: "code", scope: "documents:read",
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
-  });
-  const page = await asPerson(url);
-  const decided = await asPerson(new URL(as.authorization_endpoint), {
-    method: "POST", form: { request: signedRequest(await page.text()), scope: "documents:read", allow: "1" },
-  });
-  const params = oauth.validateAuthResponse(as, client, new URL(decided.headers.get("location")), oauth.expectNoState);
+  const { params, verifier } = await consentedCode(client);
   const tokens = await oauth.processAuthorizationCodeResponse(as, client,
-    await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, "http://127.0.0.1:9/cb", verifier, { DPoP, ...http }));
+    await oauth.authorizationCodeGrantRequest(as, client, oauth.None(), params, REDIRECT_URI, verifier, { DPoP, ...http }));
   check(tokens.token_type === "dpop" && tokens.refresh_token, "no bound tokens");
   const otherKey = oauth.DPoP(client, await oauth.generateKeyPair("ES256"));
   try {
@@ -295,19 +290,9 @@ await flow("private_key_jwt", async () => {
   check(!registered.client_secret, "a keyed agent was given a secret");
   const client = { client_id: registered.client_id };
   const auth = oauth.PrivateKeyJwt({ key: privateKey, kid: "strict-1" });
-  const verifier = oauth.generateRandomCodeVerifier();
-  const url = new URL(as.authorization_endpoint);
-  url.search = new URLSearchParams({
-    client_id: client.client_id, redirect_uri: "http://127.0.0.1:9/cb", response_type: "code", scope: "documents:read",
-    code_challenge: await oauth.calculatePKCECodeChallenge(verifier), code_challenge_method: "S256",
-  });
-  const page = await asPerson(url);
-  const decided = await asPerson(new URL(as.authorization_endpoint), {
-    method: "POST", form: { request: signedRequest(await page.text()), scope: "documents:read", allow: "1" },
-  });
-  const params = oauth.validateAuthResponse(as, client, new URL(decided.headers.get("location")), oauth.expectNoState);
+  const { params, verifier } = await consentedCode(client);
   const tokens = await oauth.processAuthorizationCodeResponse(as, client,
-    await oauth.authorizationCodeGrantRequest(as, client, auth, params, "http://127.0.0.1:9/cb", verifier, http));
+    await oauth.authorizationCodeGrantRequest(as, client, auth, params, REDIRECT_URI, verifier, http));
   check(tokens.access_token && tokens.scope === "documents:read", "no token for a private_key_jwt agent");
 });
 
