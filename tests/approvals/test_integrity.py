@@ -20,6 +20,7 @@ from portal.history import timeline
 
 from ..factories import UserFactory
 from .test_ciba import CIBA, DETAILS, approve, ask, poll
+from .test_payments_flow import pay
 
 PADDED = "openid documents:read documents:write payments:execute"
 IBAN = "DE02100100109307118603"
@@ -106,16 +107,7 @@ def test_a_ciba_only_agent_is_on_its_persons_dashboard_with_its_controls(wide_ag
 @pytest.mark.catalogue("AI-03")
 @pytest.mark.parametrize("wait", ["nan", "NaN", "inf", "-inf", "-1", "1e400", "3601", "9" * 14, "١٢", "²", " 5"])
 def test_odd_waits_are_400_not_a_dead_event_loop(pay_token, wait):
-    approval_id = (
-        Client()
-        .post(
-            "/api/v1/payments/",
-            json.dumps({"amount": "5.00", "currency": "EUR", "to": "x", "memo": ""}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {pay_token}",
-        )
-        .json()["approval_id"]
-    )
+    approval_id = pay(pay_token, amount="5.00").json()["approval_id"]
 
     answer = Client().get(f"/api/v1/approvals/{approval_id}", {"wait": wait}, HTTP_AUTHORIZATION=f"Bearer {pay_token}")
 
@@ -174,16 +166,7 @@ def test_re_authentication_is_limited_and_shares_the_sign_in_bucket(alice, payer
 
     with_rate(settings, "signin", "3/hour")
     Client().post("/accounts/login/", {"username": "alice", "password": "guess"})
-    approval_id = (
-        Client()
-        .post(
-            "/api/v1/payments/",
-            json.dumps({"amount": "5.00", "currency": "EUR", "to": "x", "memo": ""}),
-            content_type="application/json",
-            HTTP_AUTHORIZATION=f"Bearer {pay_token}",
-        )
-        .json()["approval_id"]
-    )
+    approval_id = pay(pay_token, amount="5.00").json()["approval_id"]
     person = signed_in(alice)
 
     statuses = [
@@ -228,14 +211,9 @@ def test_the_budget_window_lets_old_spending_go(alice, payer, pay_token):
         scope="payments:execute", user=alice, agent=payer, mode="above", limit="50", currency="EUR", budget="60"
     )
 
-    def pay():
-        body = json.dumps({"amount": "40.00", "currency": "EUR", "to": "Shop", "memo": ""})
-        bearer = f"Bearer {pay_token}"
-        return Client().post("/api/v1/payments/", body, content_type="application/json", HTTP_AUTHORIZATION=bearer)
-
-    assert pay().status_code == 201 and pay().status_code == 202
+    assert pay(pay_token, amount="40.00").status_code == 201 and pay(pay_token, amount="40.00").status_code == 202
     ApprovalRequest.objects.filter(automatic=True).update(created_at=timezone.now() - timezone.timedelta(hours=25))
-    assert pay().status_code == 201
+    assert pay(pay_token, amount="40.00").status_code == 201
 
 
 @pytest.mark.catalogue("AI-08")
