@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "agentauth.oauth",
     "agentauth.monitoring",
     "portal",
+    "passkeys",
     "approvals",
     "live",
     "examples",
@@ -319,6 +320,10 @@ AGENTAUTH_PUSH_SERVICES = env_list(
 )
 # How often a push that failed (not "gone") is retried, with backoff, before e-mail takes over.
 AGENTAUTH_PUSH_RETRIES = env_int("AGENTAUTH_PUSH_RETRIES", 5)
+# Passkeys (WebAuthn): the relying party ID and the origins its pages are served from. Both
+# default to the issuer's (passkeys.ceremonies.relying_party).
+AGENTAUTH_PASSKEY_RP_ID = os.getenv("AGENTAUTH_PASSKEY_RP_ID", "")
+AGENTAUTH_PASSKEY_ORIGINS = env_list("AGENTAUTH_PASSKEY_ORIGINS", "")
 # Hosts this server may call although they resolve to private or loopback addresses, and over
 # plain http (agentauth.lib.outbound): callbacks, CIBA pings and every later outbound fetch.
 AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = env_list("AGENTAUTH_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")

@@ -42,5 +42,6 @@ urlpatterns = [
     path("api/v1/", include("examples.urls")),
     path("", include("approvals.urls")),
     path("", include("live.urls")),
+    path("", include("passkeys.urls")),
     path("", include("portal.urls")),
 ]

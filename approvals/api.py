@@ -26,6 +26,7 @@ from agentauth.lib.channel_reads import ChannelReader
 from agentauth.resource.authentication import presented_token
 from agentauth.resource.errors import bearer_challenge, dpop_challenge, resource_metadata_url
 from agentauth.resource.schema import errors
+from passkeys import freshness
 
 from . import services
 from .cards import card
@@ -182,15 +183,14 @@ class DecisionCreate(APIView):
                 status=401,
             )
         try:
-            services.decide(approval, approve=decision == "approve", by=request.user, reason=reason)
+            services.decide(
+                approval, approve=decision == "approve", by=request.user, reason=reason, proof=freshness.proof(request)
+            )
         except AlreadyDecided as lost:
             return Response({"error": lost.error, "status": lost.status}, status=409)
         return Response({"approval": card(approval)})
 
 
 def needs_fresh_sign_in(request, approval):
-    """High-risk approvals need a sign-in no older than APPROVAL_REAUTH_SECONDS (AP-09)."""
-    if approval.risk != "high":
-        return False
-    signed_in_at = request.session.get("auth_time", 0)
-    return time.time() - signed_in_at > settings.APPROVAL_REAUTH_SECONDS
+    """High-risk approvals need a sign-in or step-up no older than APPROVAL_REAUTH_SECONDS (AP-09)."""
+    return approval.risk == "high" and not freshness.is_fresh(request)

@@ -3,7 +3,6 @@ changes (run what was approved, check a denial against the monitoring rules), on
 
 from datetime import timedelta
 
-from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -44,12 +43,6 @@ def run_what_was_approved(sender, approval, **kwargs):
 def check_a_denial(sender, approval, **kwargs):
     if approval.status == ApprovalRequest.Status.DENIED:
         enqueue(monitoring_tasks.check_denials, approval.agent_id, approval.user_id)
-
-
-@receiver(user_logged_in)
-def remember_when_the_person_signed_in(sender, request, user, **kwargs):
-    # High-risk approvals need a recent sign-in (AP-09).
-    request.session["auth_time"] = int(timezone.now().timestamp())
 
 
 @reviews.register

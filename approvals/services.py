@@ -104,15 +104,16 @@ def _announce(approval, event):
 
 
 @transaction.atomic
-def decide(approval, *, approve, by, reason=""):
-    """Record the person's verdict. Raises AlreadyDecided if someone, or the clock, won the race."""
+def decide(approval, *, approve, by, reason="", proof=None):
+    """Record the person's verdict, and `proof` of who they are (when and how they last signed in
+    or stepped up). Raises AlreadyDecided if someone, or the clock, won the race."""
     if by.pk != approval.user_id:
         raise PermissionError("Only the person an approval belongs to can decide it.")
     if approve:
         approval.approve(by=by)
     else:
         approval.deny(by=by, reason=reason)
-    _audit(f"approval.{approval.status}", approval, actor_type="person", actor=by.get_username())
+    _audit(f"approval.{approval.status}", approval, actor_type="person", actor=by.get_username(), details=proof)
     _announce(approval, "approval.updated")
     return approval
 

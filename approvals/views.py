@@ -1,8 +1,7 @@
 """The person's approval pages: the inbox, one approval with its full context, re-authentication."""
 
-import time
+import json
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from agentauth.identity.models import Agent
 from agentauth.lib import numbers, ratelimit
+from passkeys import ceremonies, freshness
 from portal.views import throttled_page
 
 from . import policies, services
@@ -60,7 +60,8 @@ def decide(request, approval_id):
         _approve(request, approval)
         return redirect("approvals:detail", approval_id=approval.pk)
     try:
-        services.decide(approval, approve=False, by=request.user, reason=request.POST.get("reason", "")[:500])
+        reason = request.POST.get("reason", "")[:500]
+        services.decide(approval, approve=False, by=request.user, reason=reason, proof=freshness.proof(request))
     except AlreadyDecided as lost:
         messages.info(request, f"Nothing changed: this request was already {lost.status}.")
     else:
@@ -70,7 +71,7 @@ def decide(request, approval_id):
 
 def _approve(request, approval):
     try:
-        services.decide(approval, approve=True, by=request.user)
+        services.decide(approval, approve=True, by=request.user, proof=freshness.proof(request))
     except AlreadyDecided as lost:
         messages.info(request, f"Nothing changed: this request was already {lost.status}.")
     else:
@@ -80,34 +81,49 @@ def _approve(request, approval):
 MAX_AMOUNT = 10**10 - 1  # what a DecimalField(max_digits=12, decimal_places=2) holds
 
 
-class ReauthForm(forms.Form):
-    password = forms.CharField(widget=forms.PasswordInput)
-
-
 @login_required
 def reauth(request, approval_id):
-    """Confirm the password before a high-risk approval; the sign-in time is what counts."""
+    """Step-up before a high-risk approval: a passkey with user verification, or the password.
+    Posted with `approve`, a successful step-up also completes the approval the person started."""
     approval = _own(request, approval_id)
-    form = ReauthForm(request.POST or None)
+    error = ""
     if request.method == "POST":
         checks = ratelimit.password_checks(request.user.get_username(), request.META.get("REMOTE_ADDR", ""))
         refused = throttled_page(request, *checks)  # the same buckets as signing in
         if refused:
             return refused
-    if request.method == "POST" and form.is_valid():
-        user = authenticate(request, username=request.user.get_username(), password=form.cleaned_data["password"])
-        if user is not None and user.pk == request.user.pk:
-            request.session["auth_time"] = int(time.time())
+        method, error = _step_up(request)
+        if not error:
+            freshness.confirm(request, method)
             if "approve" in request.POST:
-                # The person came here to approve: finish what they started, and show the outcome.
                 _approve(request, approval)
                 return redirect("approvals:detail", approval_id=approval.pk)
             target = request.GET.get("next", "")
             if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 return redirect(target)
             return redirect("approvals:detail", approval_id=approval.pk)
-        form.add_error("password", "That is not your password.")
-    return render(request, "approvals/reauth.html", {"approval": approval, "form": form})
+    return render(
+        request,
+        "approvals/reauth.html",
+        {"approval": approval, "error": error, "has_passkeys": request.user.passkeys.exists()},
+    )
+
+
+def _step_up(request):
+    """(method, error): which proof the person gave, and why it failed ('' when it did not)."""
+    if request.POST.get("passkey"):
+        try:
+            credential = ceremonies.assertion(json.loads(request.POST["passkey"]))
+            ceremonies.authenticate(
+                request, "confirm", credential, ceremonies.claimed_passkey(credential, user=request.user)
+            )
+        except (ValueError, ceremonies.Refused) as refused:
+            return "passkey", f"Your passkey did not confirm it: {refused}"
+        return "passkey", ""
+    user = authenticate(request, username=request.user.get_username(), password=request.POST.get("password", ""))
+    if user is None or user.pk != request.user.pk:
+        return "password", "That is not your password."
+    return "password", ""
 
 
 @login_required

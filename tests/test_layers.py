@@ -17,12 +17,13 @@ FLOORS = [
     "agentauth.monitoring",
     "agentauth.oauth",
     "portal",
+    "passkeys",
     "approvals",
     "live",
     "examples",
     "agentauth",
 ]
-PACKAGES = ["agentauth", "portal", "approvals", "live", "examples"]
+PACKAGES = ["agentauth", "portal", "passkeys", "approvals", "live", "examples"]
 MAX_LINES = 300
 LONGER_ON_PURPOSE = {"agentauth/settings.py"}  # one settings module, every knob in one place
 

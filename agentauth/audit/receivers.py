@@ -10,7 +10,8 @@ from . import trail
 
 @receiver(user_logged_in)
 def audit_sign_in(sender, request, user, **kwargs):
-    trail.record("signin.success", actor=user.get_username(), subject=user)
+    method = getattr(request, "signin_method", "password")
+    trail.record("signin.success", actor=user.get_username(), subject=user, details={"method": method})
 
 
 @receiver(user_login_failed)

@@ -94,12 +94,14 @@ def describe(details):
 
 def facts(details):
     """Every detail in full, as (label, value) pairs for a person: the fields its type renders in
-    words, and every other field raw. Nothing a detail says is left out of what the person sees."""
+    words, and every other field raw. Nothing a detail says is left out of what the person sees.
+    A lone detail of a known type needs no "Request" line: the screen's headline already says it."""
     pairs = []
     for detail in details or []:
         entry = _types.get(detail.get("type"))
         rendered = entry.facts(detail) if entry else {}
-        pairs.append(("Request", entry.describe(detail) if entry else str(detail.get("type"))))
+        if entry is None or len(details) > 1:
+            pairs.append(("Request", entry.describe(detail) if entry else str(detail.get("type"))))
         for name, value in detail.items():
             if name != "type" and value not in ("", {}, []):
                 pairs.append(rendered.get(name) or (name, value if isinstance(value, str) else _raw(value)))

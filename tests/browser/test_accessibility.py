@@ -1,5 +1,6 @@
 """axe-core (the engine behind most accessibility audits) on the pages a person decides on, at a
-desktop and a phone viewport: no serious or critical violation."""
+desktop and a phone viewport: no serious or critical violation, and on a phone no page wider than
+the screen."""
 
 from pathlib import Path
 from urllib.parse import urlencode
@@ -58,6 +59,7 @@ def test_no_serious_accessibility_violation_where_people_decide(browser, live_se
     )
     page.goto(f"{live_server.url}/accounts/login/")
     found = {"sign-in": violations(page)}
+    too_wide = []
     sign_in(page, live_server.url, "ada")
     for name, path in [
         ("dashboard", "/dashboard/"),
@@ -67,8 +69,17 @@ def test_no_serious_accessibility_violation_where_people_decide(browser, live_se
         ("approvals", "/approvals/"),
         ("history", "/history/"),
         ("devices", "/devices/"),
+        ("passkeys", "/passkeys/"),
+        ("step-up", f"/approvals/{approval.pk}/reauth/"),
+        ("alerts", "/alerts/"),
+        ("security", "/security/"),
+        ("connect", "/agents/new/"),
+        ("enter a code", "/device/"),
     ]:
         page.goto(live_server.url + path)
         found[name] = violations(page)
+        if not page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"):
+            too_wide.append(name)
 
     assert not any(found.values()), {name: problems for name, problems in found.items() if problems}
+    assert too_wide == []
