@@ -178,6 +178,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_timeout": 5}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a worker outlives a broker outage of any length
+CELERY_BEAT_SCHEDULER = "agentauth.lib.beat:SingleBeat"  # one beat per deployment, however many run
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # A web request must not hang on a broker that is down: one quick retry, then the sweeps take over.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
@@ -186,10 +188,13 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BEAT_SCHEDULE_FILENAME = os.getenv("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".celerybeat-schedule"))
+# How often the sweeps run, and how long approved work may wait for a worker before it is re-sent.
+AGENTAUTH_SWEEP_SECONDS = env_int("AGENTAUTH_SWEEP_SECONDS", 15)
+AGENTAUTH_STUCK_SECONDS = env_int("AGENTAUTH_STUCK_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "clear-expired-tokens": {"task": "agentauth.identity.tasks.clear_expired_tokens", "schedule": 3600},
-    "expire-overdue-approvals": {"task": "approvals.tasks.expire_overdue", "schedule": 15},
-    "requeue-stuck-approvals": {"task": "approvals.tasks.requeue_stuck", "schedule": 30},
+    "expire-overdue-approvals": {"task": "approvals.tasks.expire_overdue", "schedule": AGENTAUTH_SWEEP_SECONDS},
+    "requeue-stuck-approvals": {"task": "approvals.tasks.requeue_stuck", "schedule": AGENTAUTH_SWEEP_SECONDS},
     "monitoring-flush": {"task": "agentauth.monitoring.tasks.flush_activity", "schedule": 60},
     # Records are sealed right after each commit; this catches any whose sealer was busy.
     "seal-audit-log": {"task": "agentauth.audit.tasks.seal_audit_log", "schedule": 30},

@@ -144,6 +144,12 @@ class RedisServer:
         _wait(lambda: redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping(), "redis-server", self.process)
         return self
 
+    def kill(self):
+        """SIGKILL: no shutdown, no save, clients' connections cut mid-command."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.process = None
+
     def stop(self):
         if self.process is not None:
             self.process.terminate()
@@ -161,6 +167,26 @@ def run_command(*args, **extra_env):
         text=True,
         timeout=60,
     )
+
+
+@contextmanager
+def celery_beat(**extra_env):
+    """A real beat process (the project's SingleBeat scheduler) with its own schedule file."""
+    schedule = LOGS / f"beat-{os.getpid()}-{time.monotonic_ns()}"
+    process = spawn(
+        "beat",
+        [str(BIN / "celery"), "-A", "agentauth", "beat", "--loglevel", "INFO", "--schedule", str(schedule)],
+        **extra_env,
+    )
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        process.log.close()
 
 
 @contextmanager

@@ -18,7 +18,7 @@ from examples.models import Payment
 
 from ..conftest import OAuthClient
 from ..factories import UserFactory
-from ..servers import RedisServer, asgi_process, celery_worker, free_port, run_command
+from ..servers import RedisServer, asgi_process, celery_beat, celery_worker, free_port, run_command
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 PAYMENT = {"amount": "42.00", "currency": "EUR", "to": "ACME Ltd", "memo": "drill"}
@@ -225,3 +225,50 @@ def test_terminated_database_connections_leave_no_half_states(requires_postgres,
         status = ApprovalRequest.objects.get(pk=approval_id).status
         # Told "denied" means denied; told "try again" means nothing was recorded.
         assert (decided == 200) == (status == "denied"), (decided, status)
+
+
+@pytest.mark.catalogue("FT-01")
+def test_redis_killed_and_restarted_under_the_production_shape_loses_no_approval(own_redis, person_and_agent):
+    """Web, worker and beat against one Redis that is SIGKILLed and comes back empty: every process
+    stays up, the work approved during the outage runs exactly once without anyone's help (beat's
+    sweep re-sends it), and /readyz recovers by itself."""
+    person, agent = person_and_agent
+    token = token_for(agent)
+    fast_sweeps = {"REDIS_URL": own_redis.url, "AGENTAUTH_SWEEP_SECONDS": "1", "AGENTAUTH_STUCK_SECONDS": "2"}
+    with (
+        asgi_process(**fast_sweeps) as (base, web),
+        celery_worker(**fast_sweeps) as worker,
+        celery_beat(**fast_sweeps) as beat,
+    ):
+        person_session = session_for(person, base)
+
+        def approve(approval_id):
+            return person_session.post(
+                f"{base}/api/v1/approvals/{approval_id}/decision", json={"decision": "approve"}, timeout=10
+            )
+
+        before = pay(base, token).json()["approval_id"]
+        approve(before)
+        assert wait_for(lambda: ApprovalRequest.objects.get(pk=before).status == "executed")
+
+        own_redis.kill()
+        during = pay(base, token).json()["approval_id"]
+        approved_during = approve(during)
+        asked_during_decided_after = pay(base, token).json()["approval_id"]
+        readiness_during = requests.get(f"{base}/readyz").status_code
+        time.sleep(5)  # long enough for the worker's and beat's connections to fail and retry
+
+        own_redis.start()  # same port, nothing in it: every queued message is gone
+        approve(asked_during_decided_after)
+        settled = wait_for(
+            lambda: set(ApprovalRequest.objects.values_list("status", flat=True)) == {"executed"}, timeout=60
+        )
+        readiness_after = wait_for(lambda: requests.get(f"{base}/readyz").status_code == 200)
+        alive = {"web": web.poll(), "worker": worker.poll(), "beat": beat.poll()}
+
+    assert approved_during.status_code == 200
+    assert readiness_during == 503 and readiness_after
+    assert settled, list(ApprovalRequest.objects.values_list("status", flat=True))
+    assert alive == {"web": None, "worker": None, "beat": None}
+    assert Payment.objects.count() == 3
+    assert Payment.objects.values("approval").distinct().count() == 3
