@@ -54,7 +54,7 @@ run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "AgentAuth on http://$(HOST):$(PORT)/"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) agentauth.asgi:application
+	AGENTAUTH_RUN_SCHEDULE=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) agentauth.asgi:application
 
 test: venv-dev
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -16,6 +16,12 @@ from live.routing import websocket_urlpatterns  # noqa: E402
 
 from .lib.asgi_limits import HeaderLimit  # noqa: E402
 
+if os.getenv("AGENTAUTH_RUN_SCHEDULE"):  # `make run`: no beat on the embedded default
+    from .celery import app as celery_app
+    from .lib import schedule
+
+    schedule.start(celery_app)
+
 application = HeaderLimit(
     ProtocolTypeRouter(
         {

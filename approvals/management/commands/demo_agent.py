@@ -1,4 +1,7 @@
-"""Play a sample agent: get a token, ask to pay, show a countdown while waiting, print the outcome."""
+"""Play a sample agent: get a token, ask to pay, show a countdown while waiting, print the outcome.
+
+It waits out the approval's whole lifetime (up to APPROVAL_MAX_TTL), longer than its token lives:
+on a 401 it takes a fresh token and goes on waiting."""
 
 import sys
 import time
@@ -30,17 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--server", default=settings.AGENTAUTH_ISSUER, help="base URL of the running portal")
 
     def handle(self, *args, **options):
-        server = options["server"].rstrip("/")
-        client_id, secret = self._credentials(options["owner"])
-        try:
-            token = requests.post(
-                f"{server}/o/token/", data={"grant_type": "client_credentials"}, auth=(client_id, secret), timeout=10
-            )
-        except requests.ConnectionError:
-            raise CommandError(f"Nothing answers at {server}: start the portal with `make run` first.") from None
-        if token.status_code != 200:
-            raise CommandError(f"No token: {token.text}")
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}", "Idempotency-Key": uuid.uuid4().hex}
+        self.server = server = options["server"].rstrip("/")
+        self.client_id, self.secret = self._credentials(options["owner"])
+        headers = {"Authorization": self._authorization(), "Idempotency-Key": uuid.uuid4().hex}
         body = {k: options[k] for k in ("amount", "currency", "to", "memo")}
         self.stdout.write(f"Agent asks to pay {body['amount']} {body['currency']} to {body['to']} ...")
         asked = requests.post(f"{server}/api/v1/payments/", json=body, headers=headers, timeout=10)
@@ -74,11 +69,31 @@ class Command(BaseCommand):
             secret = rotate_secret(agent)  # only a hash is kept, so each run takes a fresh secret
         return agent.client_id, secret
 
+    def _authorization(self):
+        try:
+            token = requests.post(
+                f"{self.server}/o/token/",
+                data={"grant_type": "client_credentials"},
+                auth=(self.client_id, self.secret),
+                timeout=10,
+            )
+        except requests.ConnectionError:
+            raise CommandError(f"Nothing answers at {self.server}: start the portal with `make run` first.") from None
+        if token.status_code != 200:
+            raise CommandError(f"No token: {token.text}")
+        return f"Bearer {token.json()['access_token']}"
+
     def _wait(self, status_url, headers, state):
         expires = datetime.fromisoformat(state["expires_at"]).timestamp()
         self.stdout.write(f"Waiting for {state['approval_id'][:12]}… — approve or deny it in the portal.")
         while True:
-            answer = requests.get(status_url, params={"wait": 1}, headers=headers, timeout=10).json()
+            response = requests.get(status_url, params={"wait": 1}, headers=headers, timeout=10)
+            if response.status_code == 401:  # the token ran out before the approval did
+                headers["Authorization"] = self._authorization()
+                continue
+            if response.status_code != 200:
+                raise CommandError(f"The status URL answered {response.status_code}: {response.text[:200]}")
+            answer = response.json()
             if answer["status"] in FINAL:
                 return answer
             left = max(0, int(expires - time.time()))
