@@ -189,6 +189,8 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_BEAT_SCHEDULE_FILENAME = os.getenv("CELERY_BEAT_SCHEDULE_FILENAME", str(BASE_DIR / ".celerybeat-schedule"))
 # How often the sweeps run, and how long approved work may wait for a worker before it is re-sent.
+# /metrics answers loopback callers (not through a proxy) and `Authorization: Bearer <this>`.
+AGENTAUTH_METRICS_TOKEN = os.getenv("AGENTAUTH_METRICS_TOKEN", "")
 AGENTAUTH_SWEEP_SECONDS = env_int("AGENTAUTH_SWEEP_SECONDS", 15)
 AGENTAUTH_STUCK_SECONDS = env_int("AGENTAUTH_STUCK_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from agentauth.lib import health
+from agentauth.lib import health, metrics
 from agentauth.oauth import metadata as oauth_metadata
 from agentauth.oauth import views as oauth_views
 from agentauth.resource import schema  # noqa: F401 - registers the bearer scheme with drf-spectacular
@@ -23,6 +23,7 @@ urlpatterns = [
     path("", portal_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.view, name="metrics"),
     path(
         ".well-known/oauth-authorization-server",
         oauth_metadata.ServerMetadataView.as_view(),

@@ -3,11 +3,13 @@ changes (run what was approved, check a denial against the monitoring rules), on
 
 from datetime import timedelta
 
+from django.db.models import Count
 from django.dispatch import receiver
 from django.utils import timezone
 
 from agentauth.consent.signals import grant_narrowed, grant_revoked
 from agentauth.identity.signals import agent_disabled
+from agentauth.lib import metrics
 from agentauth.lib.tasks import enqueue
 from agentauth.monitoring import reviews
 from agentauth.monitoring import tasks as monitoring_tasks
@@ -58,3 +60,20 @@ def approvals_pending_too_long(user):
             approval.user.get_username(),
             approval.agent.client_id,
         )
+
+
+@receiver(approval_changed)
+def count_it(sender, approval, **kwargs):
+    metrics.APPROVALS.labels(status=approval.status).inc()
+    decided_by_person = approval.status in ("approved", "denied") and not approval.automatic
+    if decided_by_person and approval.decided_at:
+        metrics.DECISION_SECONDS.observe((approval.decided_at - approval.created_at).total_seconds())
+
+
+@metrics.gauge
+def open_approvals():
+    """Approvals still waiting: for their person, or (approved) for a worker."""
+    waiting = dict.fromkeys(["pending", "approved"], 0)
+    rows = ApprovalRequest.objects.filter(status__in=list(waiting)).values_list("status").annotate(Count("pk"))
+    waiting.update(dict(rows))
+    return [("agentauth_approvals_open", "Approvals waiting for a person or a worker", "status", waiting)]

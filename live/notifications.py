@@ -10,7 +10,7 @@ from django.urls import reverse
 from jwcrypto import jwt
 
 from agentauth.identity import keys
-from agentauth.lib import outbound
+from agentauth.lib import metrics, outbound
 from agentauth.monitoring.models import Alert
 from approvals.models import ApprovalRequest
 
@@ -53,6 +53,7 @@ def email_person(approval):
         from_email=None,
         recipient_list=[approval.user.email],
     )
+    metrics.DELIVERIES.labels(channel="email", outcome="delivered").inc()
 
 
 def email_alert(alert_id):
@@ -73,11 +74,18 @@ def email_alert(alert_id):
 
 def _send(what, uri, **kwargs):
     """POST through the outbound guard; a refused address is logged, not retried."""
+    channel = "callback" if what == "callback" else "ciba_ping"
     try:
-        return outbound.post(uri, **kwargs)
+        response = outbound.post(uri, **kwargs)
     except outbound.Refused as refused:
         log.warning("%s refused: %s", what, refused)
+        metrics.DELIVERIES.labels(channel=channel, outcome="refused").inc()
         return None
+    except OSError:
+        metrics.DELIVERIES.labels(channel=channel, outcome="failed").inc()
+        raise
+    metrics.DELIVERIES.labels(channel=channel, outcome="delivered" if response.ok else "failed").inc()
+    return response
 
 
 def signed_decision(approval):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
-from agentauth.lib import outbound
+from agentauth.lib import metrics, outbound
 
 from .models import PushSubscription
 
@@ -121,12 +121,16 @@ def deliver(approval):
             status = getattr(failure.response, "status_code", None)
             if status in GONE:
                 subscription.delete()
+                metrics.DELIVERIES.labels(channel="push", outcome="gone").inc()
             else:
                 transient.append(f"{subscription.pk}: {status or failure}")
+                metrics.DELIVERIES.labels(channel="push", outcome="failed").inc()
         except (OSError, outbound.Refused) as failure:
             transient.append(f"{subscription.pk}: {failure}")
+            metrics.DELIVERIES.labels(channel="push", outcome="failed").inc()
         else:
             delivered += 1
+            metrics.DELIVERIES.labels(channel="push", outcome="delivered").inc()
             PushSubscription.objects.filter(pk=subscription.pk).update(last_delivered_at=timezone.now())
     if not delivered and transient:
         raise OSError(f"push not delivered: {'; '.join(transient)[:500]}")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 
-from . import redis_client
+from . import metrics, redis_client
 from .text import account_key
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,10 @@ def retry_after(buckets, scopes=()):
     whole seconds to wait for the first that is empty, or None when every one allowed the call."""
     limited = [(key, rate) for kind, key in buckets if (rate := limit_for(kind, scopes)) is not None]
     wait = _spend(limited) if limited else None
-    return None if wait is None else max(1, round(wait))
+    if wait is None:
+        return None
+    metrics.RATE_LIMITED.labels(bucket=buckets[0][0]).inc()
+    return max(1, round(wait))
 
 
 def password_checks(account, ip):

@@ -28,6 +28,7 @@ from agentauth.identity.models import (
 )
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken, verify_access_token
+from agentauth.lib import metrics
 from agentauth.lib.http import credentials
 
 from . import registration
@@ -51,6 +52,12 @@ class TokenView(OAuthLibMixin, View):
     tokens were saved, and a refresh token rotates together with its successor."""
 
     def post(self, request, *args, **kwargs):
+        response = self.answer(request)
+        outcome = "issued" if response.status_code == 200 else "refused"
+        metrics.TOKENS.labels(grant_type=_grant_type_label(request), outcome=outcome).inc()
+        return response
+
+    def answer(self, request):
         problem = form_problem(request)
         if problem:
             return oauth_error("invalid_request", problem)
@@ -105,6 +112,15 @@ class TokenView(OAuthLibMixin, View):
             scope=request.POST.get("scope", "")[:500],
             details={"grant_type": request.POST.get("grant_type", "")[:80], "error": error},
         )
+
+
+def _grant_type_label(request):
+    """The grant type for a metric label: a known one, or "other" (labels must stay few)."""
+    try:
+        grant_type = request.POST.get("grant_type", "")
+    except Exception:  # the body was refused as malformed already
+        return "other"
+    return grant_type if grant_type in GRANT_TYPES or grant_type in EXTRA_GRANTS else "other"
 
 
 @method_decorator(csrf_exempt, name="dispatch")

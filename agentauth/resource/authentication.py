@@ -14,6 +14,7 @@ from agentauth.identity import dpop
 from agentauth.identity.models import Agent
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import AccessClaims, InvalidToken, RevokedToken, verify_access_token
+from agentauth.lib import metrics
 
 from .errors import (
     InvalidDPoPProof,
@@ -103,6 +104,10 @@ class JWTAuthentication(BaseAuthentication):
     audience = None  # defaults to AGENTAUTH_API_AUDIENCE
 
     def authenticate(self, request):
+        with metrics.API_AUTH_SECONDS.time():
+            return self._authenticate(request)
+
+    def _authenticate(self, request):
         if "access_token" in request.query_params:
             raise InvalidRequestError("Send the access token in the Authorization header, not the URL.")
         try:
