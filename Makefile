@@ -20,7 +20,7 @@ for candidate in $$(ls -d $$root/versions/3.1[2-9]*/bin/python 2>/dev/null | sor
 done; exit 1
 endef
 
-.PHONY: help run test stress worker beat lint format bench venv venv-dev migrate clean
+.PHONY: help run test stress worker beat scale-demo lint format bench venv venv-dev migrate clean
 
 help:
 	@echo "make run      serve the portal on http://$(HOST):$(PORT) (embedded: SQLite, no other servers)"
@@ -71,6 +71,12 @@ worker: venv
 beat: venv
 	$(PY) manage.py check_services --require-redis
 	$(VENV)/bin/celery -A agentauth beat --loglevel=INFO
+
+# The production shape scaled out on this machine: 2 web (8000, 8001), 2 live (8100, 8101),
+# 2 workers and 2 beats (one runs the schedule). Needs DATABASE_URL (PostgreSQL) and REDIS_URL.
+scale-demo: migrate
+	rm -rf .metrics && mkdir .metrics
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/.metrics PORT=8000 $(VENV)/bin/honcho start -c web=2,live=2,worker=2,beat=2
 
 lint: venv-dev
 	$(VENV)/bin/ruff check .

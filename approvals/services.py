@@ -236,7 +236,8 @@ def _why_not_runnable(approval, action):
 def requeue_stuck(older_than=None):
     """Approved work that never reached a worker (Redis was down, the message was lost) is
     announced again from the database; execute() makes the repeat harmless."""
-    older_than = older_than or timedelta(seconds=settings.AGENTAUTH_STUCK_SECONDS)
+    if older_than is None:
+        older_than = timedelta(seconds=settings.AGENTAUTH_STUCK_SECONDS)
     stuck = list(ApprovalRequest.objects.stuck(older_than)[:500])
     for approval in stuck:
         _announce(approval, None)

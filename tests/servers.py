@@ -47,7 +47,7 @@ def environment(**extra):
 LOGS = ROOT / "test-artifacts" / "processes"
 
 
-def spawn(name, command, **extra_env):
+def spawn(name, command, *, own_group=False, **extra_env):
     """Start a child process whose output goes to test-artifacts/processes/<name>-<n>.log.
 
     Never a pipe: nobody reads it while the test runs, and a child that fills a pipe's 64 KiB
@@ -56,7 +56,13 @@ def spawn(name, command, **extra_env):
     LOGS.mkdir(parents=True, exist_ok=True)
     log = open(LOGS / f"{name}-{os.getpid()}-{time.monotonic_ns()}.log", "w+")  # noqa: SIM115 - closed with the process
     process = subprocess.Popen(  # noqa: S603 - our own servers and workers
-        command, cwd=ROOT, env=environment(**extra_env), stdout=log, stderr=subprocess.STDOUT, text=True
+        command,
+        cwd=ROOT,
+        env=environment(**extra_env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=own_group,  # so the test can kill it with all its children, like a container
     )
     process.log = log
     return process
@@ -67,7 +73,7 @@ def output_of(process, limit=2000):
     return Path(process.log.name).read_text(errors="replace")[-limit:]
 
 
-def _wait(check, what, process, timeout=30):
+def wait_until_up(check, what, process, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -114,7 +120,7 @@ def celery_worker(**extra_env):
         **extra_env,
     )
     try:
-        _wait(ping, "Celery worker", process, timeout=60)
+        wait_until_up(ping, "Celery worker", process, timeout=60)
         yield process
     finally:
         process.terminate()
@@ -141,7 +147,9 @@ class RedisServer:
         )
         import redis
 
-        _wait(lambda: redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping(), "redis-server", self.process)
+        wait_until_up(
+            lambda: redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping(), "redis-server", self.process
+        )
         return self
 
     def kill(self):
@@ -203,7 +211,7 @@ def asgi_process(port=None, server="daphne", **extra_env):
     process = spawn(server, commands[server], **extra_env)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: requests.get(f"{url}/healthz", timeout=1).status_code == 200, "ASGI server", process)
+        wait_until_up(lambda: requests.get(f"{url}/healthz", timeout=1).status_code == 200, "ASGI server", process)
         yield url, process
     finally:
         if process.poll() is None:

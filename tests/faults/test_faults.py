@@ -12,12 +12,10 @@ from django.db import connections
 from django.test import Client
 from websockets.sync.client import connect
 
-from agentauth.oauth.registration import register_agent
 from approvals.models import ApprovalRequest
 from examples.models import Payment
 
 from ..conftest import OAuthClient
-from ..factories import UserFactory
 from ..servers import RedisServer, asgi_process, celery_beat, celery_worker, free_port, run_command
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -29,19 +27,6 @@ def own_redis():
     server = RedisServer().start()
     yield server
     server.stop()
-
-
-@pytest.fixture
-def person_and_agent(catalogue):
-    person = UserFactory(username="pat")
-    agent, secret = register_agent(
-        name="Drill agent",
-        owner=person,
-        grant_types=["client_credentials"],
-        grant_scopes=["payments:execute", "payments:read", "documents:read"],
-    )
-    agent.plain_secret = secret
-    return person, agent
 
 
 def token_for(agent):
