@@ -2,6 +2,7 @@
 database (and Redis, when configured) with the test process."""
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -163,6 +164,33 @@ class RedisServer:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+
+def can_restart_postgres():
+    """The machine's own cluster, restartable here: root, pg_ctlcluster, a local database."""
+    database = settings.DATABASES["default"]
+    local = database["ENGINE"].endswith("postgresql") and database["HOST"] in ("127.0.0.1", "localhost", "")
+    return local and os.geteuid() == 0 and shutil.which("pg_ctlcluster") and Path("/etc/postgresql").is_dir()
+
+
+def restart_postgres():
+    """Restart the local PostgreSQL cluster (fast mode: every connection is cut), wait until it
+    accepts connections again, and let this process reconnect."""
+    from django.db import connections
+
+    version = sorted(path.name for path in Path("/etc/postgresql").iterdir())[-1]
+    subprocess.run(  # noqa: S603, S607 - the machine's own cluster
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    deadline = time.monotonic() + 30
+    while subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"], check=False).returncode != 0:  # noqa: S603, S607
+        if time.monotonic() > deadline:
+            raise RuntimeError("PostgreSQL did not come back")
+        time.sleep(0.2)
+    connections.close_all()
 
 
 def run_command(*args, **extra_env):

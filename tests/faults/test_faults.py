@@ -1,5 +1,6 @@
-"""Faults injected on the suite's own processes: its own redis-server, Celery worker and ASGI
-servers (never the machine's shared services). Nothing lost, nothing let in."""
+"""Faults injected on the suite's own processes: its own redis-server, Celery workers, beat and
+ASGI servers, and once a restart of the machine's PostgreSQL (nothing else touches the machine's
+shared services). Nothing lost, nothing let in."""
 
 import json
 import signal
@@ -15,8 +16,17 @@ from websockets.sync.client import connect
 from approvals.models import ApprovalRequest
 from examples.models import Payment
 
-from ..conftest import OAuthClient
-from ..servers import RedisServer, asgi_process, celery_beat, celery_worker, free_port, run_command
+from ..conftest import OAuthClient, missing_service
+from ..servers import (
+    RedisServer,
+    asgi_process,
+    can_restart_postgres,
+    celery_beat,
+    celery_worker,
+    free_port,
+    restart_postgres,
+    run_command,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 PAYMENT = {"amount": "42.00", "currency": "EUR", "to": "ACME Ltd", "memo": "drill"}
@@ -213,10 +223,12 @@ def test_terminated_database_connections_leave_no_half_states(requires_postgres,
 
 
 @pytest.mark.catalogue("FT-01")
-def test_redis_killed_and_restarted_under_the_production_shape_loses_no_approval(own_redis, person_and_agent):
-    """Web, worker and beat against one Redis that is SIGKILLed and comes back empty: every process
-    stays up, the work approved during the outage runs exactly once without anyone's help (beat's
-    sweep re-sends it), and /readyz recovers by itself."""
+def test_redis_killed_then_postgres_restarted_under_the_production_shape_loses_no_approval(own_redis, person_and_agent):
+    """Web, worker and beat against one Redis that is SIGKILLed and comes back empty, then a
+    PostgreSQL restart: every process stays up, the work approved around the outages runs exactly
+    once without anyone's help (beat's sweep re-sends it), and /readyz recovers by itself."""
+    if not can_restart_postgres():
+        missing_service("restarting PostgreSQL needs the local cluster, pg_ctlcluster and root")
     person, agent = person_and_agent
     token = token_for(agent)
     fast_sweeps = {"REDIS_URL": own_redis.url, "AGENTAUTH_SWEEP_SECONDS": "1", "AGENTAUTH_STUCK_SECONDS": "2"}
@@ -249,11 +261,20 @@ def test_redis_killed_and_restarted_under_the_production_shape_loses_no_approval
             lambda: set(ApprovalRequest.objects.values_list("status", flat=True)) == {"executed"}, timeout=60
         )
         readiness_after = wait_for(lambda: requests.get(f"{base}/readyz").status_code == 200)
+
+        approve(pay(base, token).json()["approval_id"])  # the worker may be running it as the database goes
+        asked_before_restart = pay(base, token).json()["approval_id"]
+        restart_postgres()
+        approve(asked_before_restart)
+        settled_again = wait_for(
+            lambda: set(ApprovalRequest.objects.values_list("status", flat=True)) == {"executed"}, timeout=90
+        )
+        ready_again = wait_for(lambda: requests.get(f"{base}/readyz").status_code == 200)
         alive = {"web": web.poll(), "worker": worker.poll(), "beat": beat.poll()}
 
     assert approved_during.status_code == 200
-    assert readiness_during == 503 and readiness_after
-    assert settled, list(ApprovalRequest.objects.values_list("status", flat=True))
+    assert readiness_during == 503 and readiness_after and ready_again
+    assert settled and settled_again, list(ApprovalRequest.objects.values_list("status", flat=True))
     assert alive == {"web": None, "worker": None, "beat": None}
-    assert Payment.objects.count() == 3
-    assert Payment.objects.values("approval").distinct().count() == 3
+    assert Payment.objects.count() == 5
+    assert Payment.objects.values("approval").distinct().count() == 5
