@@ -51,7 +51,7 @@ def _digest(prev_hash, fields):
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
-def _chained_fields(event):
+def chained_fields(event):
     return {
         "at": event.at.isoformat(),
         "event": event.event,
@@ -186,7 +186,7 @@ def seal(*, wait=True, batch=2000):
             for entry in entries:
                 head.last_seq += 1
                 entry.seq, entry.prev_hash = head.last_seq, head.last_hash
-                entry.hash = head.last_hash = _digest(entry.prev_hash, _chained_fields(entry))
+                entry.hash = head.last_hash = _digest(entry.prev_hash, chained_fields(entry))
             if entries:
                 _write_links(entries)
                 head.save(update_fields=["last_seq", "last_hash"])
@@ -225,7 +225,7 @@ def verify():
     expected_prev = GENESIS
     checked = 0
     for entry in AuditEvent.objects.filter(seq__isnull=False).order_by("seq").iterator(chunk_size=2000):
-        if entry.prev_hash != expected_prev or entry.hash != _digest(entry.prev_hash, _chained_fields(entry)):
+        if entry.prev_hash != expected_prev or entry.hash != _digest(entry.prev_hash, chained_fields(entry)):
             return checked, entry
         expected_prev = entry.hash
         checked += 1
