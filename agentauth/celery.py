@@ -1,9 +1,10 @@
 """The Celery app: late acks, reject on worker loss, prefetch 1, a static beat schedule."""
 
+import inspect
 import os
 
 from celery import Celery
-from celery.signals import task_failure, task_retry, task_success
+from celery.signals import task_failure, task_postrun, task_prerun, task_retry, task_success
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentauth.settings")
 
@@ -27,3 +28,24 @@ _COUNTERS = [_count(outcome) for outcome in ("success", "failure", "retry")]
 task_success.connect(_COUNTERS[0])
 task_failure.connect(_COUNTERS[1])
 task_retry.connect(_COUNTERS[2])
+
+
+@task_prerun.connect
+def _bind_log_context(task_id=None, task=None, args=(), kwargs=None, **extra):
+    """Every line a task logs names the task and, for tasks about an approval, the approval."""
+    from .lib import logs
+
+    try:
+        named = inspect.signature(task.run).bind_partial(*args, **(kwargs or {})).arguments
+    except TypeError:
+        named = {}
+    task.request.log_context = logs.bind(task=task.name, task_id=task_id, approval_id=named.get("approval_id"))
+
+
+@task_postrun.connect
+def _unbind_log_context(task=None, **extra):
+    from .lib import logs
+
+    token = getattr(task.request, "log_context", None)
+    if token is not None:
+        logs.unbind(token)

@@ -429,10 +429,21 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "approvals.schema.add_plain_views"],
 }
 
+# One JSON object per line in production (LOG_FORMAT=json|text overrides), each naming the request,
+# agent, approval or task it belongs to (agentauth.lib.logs).
+LOG_FORMAT = os.getenv("LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "agentauth.lib.logs.ContextFilter"}},
+    "formatters": {"json": {"()": "agentauth.lib.logs.JSONFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": os.getenv("LOG_LEVEL", "INFO")},
     "loggers": {
         # oauthlib logs request bodies (client secrets) at DEBUG: never let that through.

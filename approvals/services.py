@@ -14,6 +14,7 @@ from django.utils import timezone
 from agentauth.audit import trail
 from agentauth.consent import grants
 from agentauth.identity import rar
+from agentauth.lib import logs
 
 from . import actions, signals
 from .models import AlreadyDecided, ApprovalRequest, canonical_hash
@@ -58,6 +59,7 @@ def request_approval(
                 expires_at=timezone.now() + (ttl or settings.APPROVAL_TTL),
             )
             _audit("approval.requested", approval, actor_type="agent", actor=agent.client_id)
+            logs.note(approval_id=approval.pk)
             if action.needs_person(user, agent, params):
                 _announce(approval, "approval.created")
             else:

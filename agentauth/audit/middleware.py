@@ -1,7 +1,9 @@
-"""Request ids: every audit record written during a request names it."""
+"""Request ids: every audit record and log line written during a request names it."""
 
 import re
 import uuid
+
+from agentauth.lib import logs
 
 from . import trail
 
@@ -15,10 +17,11 @@ class RequestIdMiddleware:
     def __call__(self, request):
         incoming = request.headers.get("X-Request-Id", "")
         request.request_id = incoming if REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        bound = trail.bind_request(request)
+        bound, logged = trail.bind_request(request), logs.bind(request_id=request.request_id)
         try:
             response = self.get_response(request)
         finally:
             trail.unbind_request(bound)
+            logs.unbind(logged)
         response["X-Request-Id"] = request.request_id
         return response

@@ -14,7 +14,7 @@ from agentauth.identity import dpop
 from agentauth.identity.models import Agent
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import AccessClaims, InvalidToken, RevokedToken, verify_access_token
-from agentauth.lib import metrics
+from agentauth.lib import logs, metrics
 
 from .errors import (
     InvalidDPoPProof,
@@ -123,7 +123,10 @@ class JWTAuthentication(BaseAuthentication):
             raise InvalidDPoPProof(refusal.description) from None
         except (RevocationUnavailable, dpop.ReplayCacheUnavailable):
             raise TemporarilyUnavailable() from None
-        return (Principal(claims), claims) if claims else None
+        if not claims:
+            return None
+        logs.note(client_id=claims.client_id)
+        return Principal(claims), claims
 
     def authenticate_header(self, request):
         return bearer_challenge(resource_metadata=resource_metadata_url())
