@@ -299,8 +299,8 @@ DEV_ISSUER = f"http://{os.getenv('HOST', '127.0.0.1')}:{os.getenv('PORT', '8000'
 AGENTAUTH_ISSUER = os.getenv("AGENTAUTH_ISSUER", DEV_ISSUER if DEBUG else "").rstrip("/")
 # The audience of tokens for this project's own API (RFC 8707 resource indicator).
 AGENTAUTH_API_AUDIENCE = os.getenv("AGENTAUTH_API_AUDIENCE", f"{AGENTAUTH_ISSUER}/api/")
-# Every audience a token may name: our API plus any registered resource server's.
-AGENTAUTH_RESOURCES = [AGENTAUTH_API_AUDIENCE, *env_list("AGENTAUTH_EXTRA_RESOURCES")]
+# Other resource servers are data (admin, `manage.py register_resource`); these are created at migrate.
+AGENTAUTH_EXTRA_RESOURCES = env_list("AGENTAUTH_EXTRA_RESOURCES")
 AGENTAUTH_ACCESS_TOKEN_SECONDS = env_int("AGENTAUTH_ACCESS_TOKEN_SECONDS", 600)
 AGENTAUTH_REFRESH_TOKEN_SECONDS = env_int("AGENTAUTH_REFRESH_TOKEN_SECONDS", 14 * 24 * 3600)
 AGENTAUTH_CODE_SECONDS = env_int("AGENTAUTH_CODE_SECONDS", 60)

@@ -18,7 +18,7 @@ from oauth2_provider.views.base import BaseAuthorizationView
 
 from agentauth.consent import grants
 from agentauth.consent.models import GrantChange
-from agentauth.identity import scopes
+from agentauth.identity import resources, scopes
 from agentauth.identity.models import Agent, DeviceAuthorization
 from agentauth.lib import ratelimit
 
@@ -30,11 +30,12 @@ def home(request):
 
 
 def scope_rows(user, requested):
-    """Requested scopes grouped by resource, each marked grantable or not, high risk off by default."""
+    """Requested scopes grouped by the resource server that defines them, each marked grantable or
+    not, high risk off by default."""
     grantable = set(scopes.grantable_by(user, requested))
     groups = {}
     for scope in scopes.describe(requested):
-        groups.setdefault(scope.resource, []).append(
+        groups.setdefault(scope.resource_server.name if scope.resource_server else scope.resource, []).append(
             {
                 "scope": scope,
                 "grantable": scope.name in grantable,
@@ -96,11 +97,12 @@ class AuthorizeView(BaseAuthorizationView):
             return _error_redirect(agent, redirect_uri, "invalid_request", "PKCE with S256 is required.", state)
         if "none" in request.GET.get("prompt", "").split():
             return _error_redirect(agent, redirect_uri, "consent_required", "The person must consent.", state)
-        resources = request.GET.getlist("resource")
-        if not set(resources) <= set(settings.AGENTAUTH_RESOURCES):
-            return _error_redirect(agent, redirect_uri, "invalid_target", "Unknown resource.", state)
-        if resources:
-            credentials["resource"] = resources
+        try:  # RFC 8707: as the agent spelled them, matched leniently, kept as registered
+            named = resources.resolve(request.GET.getlist("resource"))
+        except ValueError as unknown:
+            return _error_redirect(agent, redirect_uri, "invalid_target", str(unknown), state)
+        if named:
+            credentials["resource"] = named
         payload = {"credentials": _plain(credentials), "scopes": requested}
         return self.render_consent(agent, payload)
 

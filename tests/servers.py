@@ -191,6 +191,11 @@ def restart_postgres():
             raise RuntimeError("PostgreSQL did not come back")
         time.sleep(0.2)
     connections.close_all()
+    for connection in connections.all():
+        if hasattr(connection, "close_pool"):
+            # This process's pool saw the server go away and may be backing off; start afresh
+            # (the servers under test must recover on their own, and the test checks they do).
+            connection.close_pool()
 
 
 def run_command(*args, **extra_env):

@@ -7,7 +7,7 @@ from oauth2_provider.models import get_access_token_model, get_refresh_token_mod
 from agentauth.lib.admin import ViewOnlyAdmin
 
 from . import lifecycle
-from .models import Agent, Revocation, Scope, SigningKey
+from .models import Agent, ResourceServer, Revocation, Scope, SigningKey
 
 # DOT registers its own admin for the swapped models; ours replaces it.
 for model in (Agent, get_access_token_model(), get_refresh_token_model()):
@@ -59,6 +59,24 @@ class AgentAdmin(admin.ModelAdmin):
             except ValueError as error:
                 self.message_user(request, f"{agent}: {error}", messages.WARNING)
         self.message_user(request, f"{done} agent(s) updated.")
+
+
+class DefinedScopes(admin.TabularInline):
+    model = Scope
+    fields = ["name", "description", "risk", "requires_approval", "permission"]
+    extra = 0
+
+
+@admin.register(ResourceServer)
+class ResourceServerAdmin(admin.ModelAdmin):
+    """APIs and MCP servers that accept our tokens: tokens asked for one carry its identifier as
+    `aud`, its scopes are grouped under its name on consent screens, and only its introspector may
+    introspect them."""
+
+    list_display = ["name", "identifier", "introspector", "created_at"]
+    search_fields = ["name", "identifier"]
+    raw_id_fields = ["introspector"]
+    inlines = [DefinedScopes]
 
 
 @admin.register(Scope)

@@ -16,6 +16,7 @@ from oauth2_provider.models import (
 )
 
 from .redirects import redirect_uri_matches, validate_redirect_uris
+from .resources import normalise
 
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}:(read|write|execute)$")
 
@@ -38,8 +39,46 @@ def scope_list(value):
     return sorted(set(value.split())) if value else []
 
 
+class ResourceServer(models.Model):
+    """An API that accepts our tokens (RFC 8707 resource, RFC 9728 protected resource): tokens
+    asked for it carry its identifier as `aud`, and only it may introspect them."""
+
+    identifier = models.CharField(
+        max_length=500, help_text="Absolute URI, as tokens name it in `aud` (RFC 8707), e.g. https://api.example.com/"
+    )
+    # What requests are matched on (RFC 3986 normalised; see agentauth.identity.resources).
+    match_key = models.CharField(max_length=500, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    introspector = models.ForeignKey(
+        "Agent",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resources",
+        help_text="The credentials this resource server introspects tokens with (RFC 7662)",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.identifier})"
+
+    def save(self, *args, **kwargs):
+        self.match_key = normalise(self.identifier)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        try:
+            normalise(self.identifier)
+        except ValueError as error:
+            raise ValidationError({"identifier": str(error)}) from None
+
+
 class Scope(models.Model):
-    """One entry of the scope catalogue: `<resource>:<action>`."""
+    """One entry of the scope catalogue: `<resource>:<action>`, defined by one resource server."""
 
     class Risk(models.TextChoices):
         LOW = "low"
@@ -54,6 +93,9 @@ class Scope(models.Model):
     )
     permission = models.CharField(
         max_length=150, blank=True, help_text="app_label.codename a person must hold to grant this scope"
+    )
+    resource_server = models.ForeignKey(
+        ResourceServer, models.PROTECT, null=True, blank=True, related_name="scopes", help_text="Who defines it"
     )
 
     class Meta:

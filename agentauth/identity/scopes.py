@@ -22,7 +22,7 @@ class _Catalogue:
 
     def all(self):
         if self._scopes is None or time.monotonic() - self._loaded_at > self.TTL:
-            self._scopes = {scope.name: scope for scope in Scope.objects.all()}
+            self._scopes = {scope.name: scope for scope in Scope.objects.select_related("resource_server")}
             self._loaded_at = time.monotonic()
         return self._scopes
 

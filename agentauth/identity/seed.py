@@ -1,6 +1,9 @@
-"""Seed the scope catalogue from settings; the admin edits it afterwards."""
+"""Seed the scope catalogue and the server's own resource from settings; the admin edits them
+afterwards."""
 
 from django.conf import settings
+
+from . import resources
 
 
 def seed_scopes(**kwargs):
@@ -16,3 +19,4 @@ def seed_scopes(**kwargs):
                 "permission": entry.get("permission", ""),
             },
         )
+    resources.ensure_registered()

@@ -13,7 +13,7 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from agentauth.audit import trail
 
-from . import dpop, keys, revocation
+from . import dpop, keys, resources, revocation
 from .models import AccessToken
 
 TOKEN_TYPE = "at+jwt"
@@ -55,18 +55,28 @@ class AccessClaims:
 
 def audience_for(request):
     """RFC 8707: the resources the agent named (within what it was granted), else our own API."""
-    requested = getattr(request, "resource", None)
-    requested = [requested] if isinstance(requested, str) else list(requested or [])
     code = getattr(request, "authorization_code", None)
     refresh = getattr(request, "refresh_token_instance", None)
     inherited = (code.resource if code else None) or (refresh.resource if refresh else None) or []
-    audience = requested or inherited or [settings.AGENTAUTH_API_AUDIENCE]
-    known = set(settings.AGENTAUTH_RESOURCES)
-    if not set(audience) <= known or (inherited and not set(audience) <= set(inherited)):
+    return audience(getattr(request, "resource", None), inherited, request)
+
+
+def audience(requested, inherited, request):
+    """The `aud` for a token asked for `requested` resources by a grant made for `inherited` ones;
+    raises invalid_target for an unknown resource or one the grant does not cover."""
+    requested = [requested] if isinstance(requested, str) else list(requested or [])
+    if not requested and not inherited:
+        return settings.AGENTAUTH_API_AUDIENCE
+    try:
+        named = resources.resolve(requested or inherited)
+        granted = resources.resolve(inherited)
+    except ValueError as unknown:
+        raise errors.CustomOAuth2Error(error="invalid_target", description=str(unknown), request=request) from None
+    if inherited and not set(named) <= set(granted):
         raise errors.CustomOAuth2Error(
-            error="invalid_target", description="Unknown or ungranted resource.", request=request
+            error="invalid_target", description="That resource was not granted.", request=request
         )
-    return audience[0] if len(audience) == 1 else audience
+    return named[0] if len(named) == 1 else named
 
 
 def _claims(*, subject, client_id, audience, scopes, lifetime):

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET
 from oauth2_provider import views as dot_views
 from oauth2_provider.compat import login_not_required
 
-from agentauth.identity import dpop, keys
+from agentauth.identity import dpop, keys, resources
+from agentauth.identity.models import ResourceServer
 from agentauth.identity.rar import detail_types
 from agentauth.resource.errors import metadata_url
 
@@ -56,18 +57,32 @@ class ResourceMetadataView(dot_views.OAuthProtectedResourceMetadataView):
     describing the example API, the server's default resource."""
 
     def get(self, request, resource_path=""):
-        known = {metadata_url(identifier): identifier for identifier in settings.AGENTAUTH_RESOURCES}
-        self.identifier = (
-            settings.AGENTAUTH_API_AUDIENCE
-            if not resource_path
-            else known.get(metadata_url(settings.AGENTAUTH_ISSUER) + resource_path)
-        )
-        if self.identifier is None:
+        self.resource = self._resource(resource_path)
+        if self.resource is None:
             return JsonResponse({"error": "not_found"}, status=404)
         return super().get(request)
 
+    @staticmethod
+    def _resource(resource_path):
+        if not resource_path:
+            return resources.find(settings.AGENTAUTH_API_AUDIENCE)
+        wanted = metadata_url(settings.AGENTAUTH_ISSUER) + resource_path
+        registered = ResourceServer.objects.values_list("identifier", flat=True)
+        for candidate in [settings.AGENTAUTH_API_AUDIENCE, *registered]:
+            if metadata_url(candidate) == wanted:
+                return resources.find(candidate)
+        return None
+
     def get_resource(self, request):
-        return self.identifier
+        return self.resource.identifier
+
+    def get_resource_name(self):
+        return self.resource.name
+
+    def get_scopes_supported(self):
+        if self.resource.pk is None:
+            return super().get_scopes_supported()
+        return sorted(self.resource.scopes.values_list("name", flat=True))
 
 
 @require_GET

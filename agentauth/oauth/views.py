@@ -17,7 +17,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from agentauth.audit import trail
-from agentauth.identity import dpop, scopes
+from agentauth.identity import dpop, resources, scopes
 from agentauth.identity.models import (
     AUTHORIZATION_CODE,
     CLIENT_CREDENTIALS,
@@ -135,7 +135,8 @@ class RevokeView(dot_views.RevokeTokenView):
 @method_decorator(csrf_exempt, name="dispatch")
 @method_decorator(login_not_required, name="dispatch")
 class IntrospectView(OAuthLibMixin, View):
-    """RFC 7662, for registered resource servers only: other agents learn nothing."""
+    """RFC 7662, for registered resource servers only, and each only about tokens for itself: a
+    token for another resource is `{"active": false}` (other agents learn nothing at all)."""
 
     def post(self, request, *args, **kwargs):
         client = authenticated_agent(request)
@@ -145,17 +146,18 @@ class IntrospectView(OAuthLibMixin, View):
             return oauth_error("unauthorized_client", "Only registered resource servers may introspect.", 403)
         token = request.POST.get("token", "")
         try:
-            body = self._describe(token)
+            body = self._describe(token, _introspects_for(client))
         except RevocationUnavailable:
             return oauth_error("temporarily_unavailable", status=503)
         response = JsonResponse(body)
         response["Cache-Control"] = "no-store"
         return response
 
-    def _describe(self, token):
+    def _describe(self, token, audiences):
+        """The RFC 7662 answer about `token`, active only if it is for one of `audiences`."""
         if token.count(".") == 2:
             try:
-                claims = verify_access_token(token, audience=None).raw
+                claims = verify_access_token(token, audience=audiences).raw
             except InvalidToken:
                 return {"active": False}
             return {"active": True, "token_type": "DPoP" if "cnf" in claims else "Bearer", **claims}
@@ -167,6 +169,9 @@ class IntrospectView(OAuthLibMixin, View):
         )
         if refresh is None or not refresh.application.is_active:
             return {"active": False}
+        granted = {resources.normalise(uri) for uri in refresh.resource or [settings.AGENTAUTH_API_AUDIENCE]}
+        if not granted & {resources.normalise(uri) for uri in audiences}:
+            return {"active": False}
         return {
             "active": True,
             "token_type": "refresh_token",
@@ -175,6 +180,12 @@ class IntrospectView(OAuthLibMixin, View):
             "scope": refresh.access_token.scope if refresh.access_token else "",
             "iss": settings.AGENTAUTH_ISSUER,
         }
+
+
+def _introspects_for(client):
+    """The audiences a resource server may introspect tokens for: those of the resource servers
+    it is the introspector of, or (linked to none) this server's own API."""
+    return [resource.identifier for resource in client.resources.all()] or [settings.AGENTAUTH_API_AUDIENCE]
 
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")

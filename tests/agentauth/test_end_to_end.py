@@ -20,7 +20,6 @@ def issuer(live_server, settings):
     url = live_server.url
     settings.AGENTAUTH_ISSUER = url
     settings.AGENTAUTH_API_AUDIENCE = f"{url}/api/"
-    settings.AGENTAUTH_RESOURCES = [f"{url}/api/"]
     settings.OAUTH2_PROVIDER = settings.OAUTH2_PROVIDER | {
         "OIDC_ISS_ENDPOINT": url,
         "OAUTH_DEVICE_VERIFICATION_URI": f"{url}/device/",
