@@ -310,6 +310,11 @@ AGENTAUTH_KEY_ENCRYPTION_KEY = os.getenv("AGENTAUTH_KEY_ENCRYPTION_KEY", "")
 # Dynamic client registration is open on the embedded default; production requires this token.
 AGENTAUTH_REGISTRATION_TOKEN = os.getenv("AGENTAUTH_REGISTRATION_TOKEN", "")
 AGENTAUTH_OPEN_REGISTRATION = env_bool("AGENTAUTH_OPEN_REGISTRATION", DEBUG)
+# Who may use dynamic client registration (RFC 7591): "open" (anyone; the default with
+# AGENTAUTH_OPEN_REGISTRATION, so in development), "public" (the production default: public
+# clients without a token, rate-limited per address and marked unverified; confidential ones
+# with the initial access token), or "token" (everyone needs the initial access token).
+AGENTAUTH_REGISTRATION = os.getenv("AGENTAUTH_REGISTRATION", "")
 # RFC 9449 DPoP: how far a proof's iat may be from now (seconds), and whether every proof must
 # carry a nonce this server issued (answered with use_dpop_nonce and a DPoP-Nonce header).
 AGENTAUTH_DPOP_PROOF_SECONDS = env_int("AGENTAUTH_DPOP_PROOF_SECONDS", 60)
@@ -335,6 +340,11 @@ AGENTAUTH_PASSKEY_ORIGINS = env_list("AGENTAUTH_PASSKEY_ORIGINS", "")
 # plain http (agentauth.lib.outbound): callbacks, CIBA pings and every later outbound fetch.
 AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = env_list("AGENTAUTH_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 # Client ids of registered resource servers that may call the introspection endpoint.
+# A CA bundle for outbound https (an internal CA; the tests' own), else the system's.
+AGENTAUTH_OUTBOUND_CA_BUNDLE = os.getenv("AGENTAUTH_OUTBOUND_CA_BUNDLE", "")
+# Client ID Metadata Documents: a client_id that is an https URL is fetched and trusted as far
+# as its own document says (public, redirect URIs listed there, marked unverified). On by default.
+AGENTAUTH_CIMD = env_bool("AGENTAUTH_CIMD", True)
 AGENTAUTH_JWKS_CACHE_SECONDS = 300
 
 # The scope catalogue as seeded into the database; edit it later in the admin.
@@ -407,6 +417,10 @@ OAUTH2_PROVIDER = {
     "OAUTH2_PROTECTED_RESOURCE_IDENTIFIER": AGENTAUTH_API_AUDIENCE,
     "OAUTH2_PROTECTED_RESOURCE_AUTHORIZATION_SERVERS": [AGENTAUTH_ISSUER],
     "OAUTH2_PROTECTED_RESOURCE_NAME": "AgentAuth example API",
+    "CIMD_ENABLED": AGENTAUTH_CIMD,
+    "CIMD_METADATA_FETCHER": "agentauth.oauth.client_metadata.GuardedFetcher",
+    "CIMD_FETCH_TIMEOUT_SECONDS": 5,
+    "CIMD_MAX_DOCUMENT_SIZE": 16 * 1024,
 }
 
 REST_FRAMEWORK = {
@@ -478,6 +492,7 @@ AGENTAUTH_RATE_LIMITS = {
         "signin": "10/min",
         "signin_ip": "30/min",
         "device_code": "10/min",
+        "register_ip": os.getenv("AGENTAUTH_RATE_REGISTER_IP", "10/hour"),  # open registrations per address
         "socket": os.getenv("AGENTAUTH_RATE_SOCKET", "60/min"),  # approval-feed connections per person
     },
     "payments:execute": {

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from agentauth.lib import health, metrics
-from agentauth.oauth import device
+from agentauth.oauth import dcr, device
 from agentauth.oauth import metadata as oauth_metadata
 from agentauth.oauth import views as oauth_views
 from agentauth.resource import schema  # noqa: F401 - registers the bearer scheme with drf-spectacular
@@ -17,7 +17,7 @@ oauth_patterns = [
     path("revoke_token/", oauth_views.RevokeView.as_view(), name="revoke-token"),
     path("introspect/", oauth_views.IntrospectView.as_view(), name="introspect"),
     path("device-authorization/", device.DeviceAuthorizationView.as_view(), name="device-authorization"),
-    path("register/", oauth_views.RegistrationView.as_view(), name="register"),
+    path("register/", dcr.RegistrationView.as_view(), name="register"),
 ]
 
 urlpatterns = [

@@ -21,6 +21,7 @@ from agentauth.consent.models import GrantChange
 from agentauth.identity import resources, scopes
 from agentauth.identity.models import Agent, DeviceAuthorization
 from agentauth.lib import ratelimit
+from agentauth.oauth import client_metadata
 
 SIGNED_REQUEST_AGE = 600  # seconds a consent screen stays usable
 
@@ -152,10 +153,14 @@ class AuthorizeView(BaseAuthorizationView):
     def render_to_response(self, context, status=400):
         """Errors that must not go back to the agent (unknown agent, bad redirect URI) stop here."""
         error = context.get("error")
+        description = getattr(error, "description", "")
+        unusable = client_metadata.failure(self.request.GET.get("client_id"))
+        if unusable:  # not "unknown client": the agent's own metadata document is the problem
+            description = f"The agent's metadata document at that client_id could not be used: {unusable}."
         return render(
             self.request,
             "portal/error.html",
-            {"error": getattr(error, "error", "invalid_request"), "description": getattr(error, "description", "")},
+            {"error": getattr(error, "error", "invalid_request"), "description": description},
             status=status,
         )
 

@@ -22,7 +22,7 @@ for name in ("IDToken", "AuthorizationCode", "DeviceAuthorization"):
 @admin.register(Agent)
 class AgentAdmin(admin.ModelAdmin):
     list_display = ["name", "client_id", "kind", "status", "user", "registered_via", "last_used_at", "created"]
-    list_filter = ["status", "kind", "registered_via", "client_type"]
+    list_filter = ["status", "kind", "registered_via", "vouched_for", "client_type"]
     search_fields = ["name", "client_id", "user__username", "developer"]
     readonly_fields = ["client_id", "created", "updated", "last_used_at", "secret_rotated_at"]
     exclude = [
@@ -36,7 +36,14 @@ class AgentAdmin(admin.ModelAdmin):
     ]
     filter_horizontal = ["allowed_scopes"]
     raw_id_fields = ["user"]
-    actions = ["suspend", "resume", "revoke"]
+    actions = ["suspend", "resume", "revoke", "vouch"]
+
+    @admin.action(description="Mark selected agents verified (you checked who runs them)")
+    def vouch(self, request, queryset):
+        done = queryset.update(vouched_for=True)
+        for agent in queryset:
+            self.log_change(request, agent, "Marked verified")
+        self.message_user(request, f"{done} agent(s) marked verified.")
 
     @admin.action(description="Suspend selected agents (their tokens stop working at once)")
     def suspend(self, request, queryset):

@@ -2,6 +2,7 @@
 revocation list, and the DOT token tables swapped into this app."""
 
 import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models
@@ -14,6 +15,8 @@ from oauth2_provider.models import (
     AbstractIDToken,
     AbstractRefreshToken,
 )
+
+from agentauth.lib.text import clean_text
 
 from .redirects import redirect_uri_matches, validate_redirect_uris
 from .resources import normalise
@@ -154,6 +157,7 @@ class Agent(AbstractApplication):
         API = "api", "Registration API"
         ADMIN = "admin"
         COMMAND = "command"
+        METADATA_DOCUMENT = "cimd", "Client ID Metadata Document"
 
     description = models.TextField(blank=True, max_length=2000)
     developer = models.CharField(max_length=200, blank=True)
@@ -183,6 +187,9 @@ class Agent(AbstractApplication):
     )
     last_used_at = models.DateTimeField(null=True, blank=True)
     secret_rotated_at = models.DateTimeField(null=True, blank=True)
+    vouched_for = models.BooleanField(
+        "verified by an admin", default=False, help_text="An admin checked who runs it; consent screens say so"
+    )
 
     objects = AgentQuerySet.as_manager()
 
@@ -196,10 +203,20 @@ class Agent(AbstractApplication):
     def owner(self):
         return self.user
 
+    def save(self, *args, **kwargs):
+        self._describe_from_metadata_document()
+        super().save(*args, **kwargs)
+
     @property
     def verified(self):
-        """First-party agents are vouched for by the application; anything else is self-described."""
-        return self.kind == self.Kind.FIRST_PARTY
+        """First-party agents, and those an admin checked, are vouched for; anything else is
+        self-described."""
+        return self.kind == self.Kind.FIRST_PARTY or self.vouched_for
+
+    @property
+    def metadata_host(self):
+        """For a client whose client_id is its metadata document's URL: that URL's host."""
+        return urlsplit(self.client_id).hostname if self.registration_source == "cimd" else None
 
     @property
     def is_active(self):
@@ -214,6 +231,20 @@ class Agent(AbstractApplication):
 
     def redirect_uri_allowed(self, uri):
         return redirect_uri_matches(uri, self.redirect_uris.split())
+
+    def _describe_from_metadata_document(self):
+        # django-oauth-toolkit fills in a CIMD client the way it knows (one DOT grant type, the
+        # document's client_name); ours also lists its grant types and names it by its host.
+        if self.registration_source != "cimd":
+            return
+        self.grant_types = [AUTHORIZATION_CODE, REFRESH_TOKEN]
+        self.registered_via = self.RegisteredVia.METADATA_DOCUMENT
+        self.kind = self.Kind.BYO
+        self.name = clean_text(self.name, 100) or urlsplit(self.client_id).hostname or "Unnamed client"
+
+    def clean_fields(self, exclude=None):
+        self._describe_from_metadata_document()
+        super().clean_fields(exclude=exclude)
 
     def clean(self):
         errors = {}

@@ -5,8 +5,17 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from agentauth.audit import trail
+
 from . import lifecycle, revocation
-from .models import AccessToken
+from .models import AccessToken, Agent
+
+
+@receiver(post_save, sender=Agent)
+def audit_a_client_that_described_itself(sender, instance, created, **kwargs):
+    # Registered on first sight of its client_id URL (CIMD), by django-oauth-toolkit.
+    if created and instance.registration_source == "cimd":
+        trail.record("agent.registered", agent=instance, details={"via": "cimd", "host": instance.metadata_host})
 
 
 @receiver(post_delete, sender=AccessToken)

@@ -80,15 +80,28 @@ MAX_DOCUMENT_BYTES = 64 * 1024
 def get_json(url):
     """GET a small JSON document (a jwks_uri, client metadata) through the same guard; raises
     Refused, requests' exceptions, or ValueError for anything but a JSON object under 64 KiB."""
+    return fetch_json(url)[0]
+
+
+def fetch_json(url, max_bytes=MAX_DOCUMENT_BYTES, timeout=TIMEOUT):
+    """Like get_json, and also the response headers (for HTTP caching)."""
     try:
         with _manager(url).get_session() as session:
-            response = session.get(url, stream=True, headers={"Accept": "application/json"})
-            body = response.raw.read(MAX_DOCUMENT_BYTES + 1, decode_content=True)
+            response = session.get(
+                url,
+                stream=True,
+                headers={"Accept": "application/json"},
+                verify=settings.AGENTAUTH_OUTBOUND_CA_BUNDLE or True,
+                timeout=timeout,
+            )
+            body = response.raw.read(max_bytes + 1, decode_content=True)
     except InvalidIPAddress as error:
         raise Refused(f"{_host(url)} resolves to an address this server does not call") from error
-    if response.status_code != 200 or len(body) > MAX_DOCUMENT_BYTES:
-        raise ValueError(f"{_host(url)} answered {response.status_code} with {len(body)} bytes")
+    if response.status_code != 200:
+        raise ValueError(f"{_host(url)} answered HTTP {response.status_code}")
+    if len(body) > max_bytes:
+        raise ValueError(f"{_host(url)} sent more than {max_bytes} bytes")
     document = json.loads(body)
     if not isinstance(document, dict):
         raise ValueError("expected a JSON object")
-    return document
+    return document, response.headers

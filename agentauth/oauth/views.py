@@ -4,10 +4,8 @@ import hashlib
 import json
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
-from django.utils.crypto import constant_time_compare
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
@@ -17,20 +15,15 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from agentauth.audit import trail
-from agentauth.identity import dpop, resources, scopes
+from agentauth.identity import dpop, resources
 from agentauth.identity.models import (
-    AUTHORIZATION_CODE,
-    CLIENT_CREDENTIALS,
     GRANT_TYPES,
-    Agent,
     RefreshToken,
 )
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken, verify_access_token
 from agentauth.lib import metrics
-from agentauth.lib.http import credentials
 
-from . import registration
 from .binding import bound_token_type, token_request_key
 from .protocol import (
     EXTRA_GRANTS,
@@ -186,99 +179,3 @@ def _introspects_for(client):
     """The audiences a resource server may introspect tokens for: those of the resource servers
     it is the introspector of, or (linked to none) this server's own API."""
     return [resource.identifier for resource in client.resources.all()] or [settings.AGENTAUTH_API_AUDIENCE]
-
-
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
-
-
-@method_decorator(csrf_exempt, name="dispatch")
-@method_decorator(login_not_required, name="dispatch")
-class RegistrationView(View):
-    """RFC 7591 dynamic client registration. Open on the embedded default; production needs
-    the initial access token. A registered agent has no owner: it acts for nobody until a
-    person consents."""
-
-    def post(self, request, *args, **kwargs):
-        if not settings.AGENTAUTH_OPEN_REGISTRATION:
-            expected = settings.AGENTAUTH_REGISTRATION_TOKEN
-            presented = credentials(request, "bearer")
-            if not expected or not presented or not constant_time_compare(presented, expected):
-                return oauth_error(
-                    "invalid_token",
-                    "An initial access token is required.",
-                    401,
-                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
-                )
-        try:
-            metadata = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            return oauth_error("invalid_client_metadata", "The body must be a JSON object.")
-        if not isinstance(metadata, dict):
-            return oauth_error("invalid_client_metadata", "The body must be a JSON object.")
-        try:
-            fields = self._read(metadata)
-            method = fields.pop("token_endpoint_auth_method")
-            bound = fields.pop("dpop_bound_access_tokens")
-            agent, secret = registration.register_agent(registered_via=Agent.RegisteredVia.API, **fields)
-            if bound:
-                Agent.objects.filter(pk=agent.pk).update(dpop_bound_access_tokens=True)
-        except ValidationError as error:
-            errors = getattr(error, "message_dict", {"": error.messages})
-            code = "invalid_redirect_uri" if "redirect_uris" in errors else "invalid_client_metadata"
-            return oauth_error(code, "; ".join(f"{k}: {' '.join(v)}".strip(": ") for k, v in errors.items()))
-        body = {
-            "client_id": agent.client_id,
-            "client_id_issued_at": int(agent.created.timestamp()),
-            "client_name": agent.name,
-            "redirect_uris": agent.redirect_uris.split(),
-            "grant_types": agent.grant_types,
-            "response_types": ["code"] if AUTHORIZATION_CODE in agent.grant_types else [],
-            "token_endpoint_auth_method": method,
-            "scope": " ".join(fields["allowed_scopes"]),
-            "dpop_bound_access_tokens": bound,
-            **({"jwks": agent.jwks} if agent.jwks else {}),
-            **({"jwks_uri": agent.jwks_uri} if agent.jwks_uri else {}),
-        }
-        if secret:
-            body |= {"client_secret": secret, "client_secret_expires_at": 0}
-        response = JsonResponse(body, status=201)
-        response["Cache-Control"] = "no-store"
-        return response
-
-    def _read(self, metadata):
-        def text(name, limit=2000):
-            value = metadata.get(name, "")
-            if not isinstance(value, str) or len(value) > limit:
-                raise ValidationError({name: "Expected a string."})
-            return value
-
-        redirect_uris = metadata.get("redirect_uris", [])
-        grant_types = metadata.get("grant_types", [AUTHORIZATION_CODE])
-        for name, value in (("redirect_uris", redirect_uris), ("grant_types", grant_types)):
-            if not isinstance(value, list) or not all(isinstance(item, str) for item in value) or len(value) > 10:
-                raise ValidationError({name: "Expected a list of strings."})
-        method = metadata.get("token_endpoint_auth_method", "client_secret_basic")
-        if method not in AUTH_METHODS:
-            raise ValidationError({"token_endpoint_auth_method": "Unsupported method."})
-        keys = {"jwks": metadata.get("jwks"), "jwks_uri": text("jwks_uri", 500)}
-        if (method == "private_key_jwt") != bool(keys["jwks"] or keys["jwks_uri"]):
-            raise ValidationError({"jwks": "private_key_jwt needs jwks or jwks_uri, and only it uses them."})
-        if set(grant_types) - set(GRANT_TYPES):
-            raise ValidationError({"grant_types": "Unsupported grant type."})
-        if CLIENT_CREDENTIALS in grant_types and method == "none":
-            raise ValidationError({"grant_types": "client_credentials needs client authentication."})
-        requested_scopes = scopes.parse(text("scope")) if metadata.get("scope") else []
-        if requested_scopes is None or not set(requested_scopes) <= set(scopes.catalogue.all()):
-            raise ValidationError({"scope": "Unknown scope."})
-        return {
-            "name": text("client_name", 200),
-            "grant_types": grant_types,
-            "redirect_uris": redirect_uris,
-            "confidential": method != "none",
-            "allowed_scopes": requested_scopes,
-            "homepage_uri": text("client_uri", 500),
-            "logo_uri": text("logo_uri", 500),
-            "token_endpoint_auth_method": method,
-            "dpop_bound_access_tokens": metadata.get("dpop_bound_access_tokens") is True,  # RFC 9449 §5.2
-            **keys,
-        }

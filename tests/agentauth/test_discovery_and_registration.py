@@ -206,3 +206,37 @@ def test_readiness_names_what_is_down(client, db, settings):
 
     assert response.status_code == 503
     assert "redis" in response.json()["down"]
+
+
+def test_in_production_public_clients_register_without_a_token_a_few_per_address(client, catalogue, settings):
+    settings.AGENTAUTH_OPEN_REGISTRATION = False
+    settings.AGENTAUTH_REGISTRATION_TOKEN = "s3cret-initial-token"
+    limits = settings.AGENTAUTH_RATE_LIMITS
+    settings.AGENTAUTH_RATE_LIMITS = {**limits, "default": {**limits["default"], "register_ip": "2/hour"}}
+    public = {
+        "client_name": "MCP client",
+        "redirect_uris": ["http://127.0.0.1:5000/cb"],
+        "token_endpoint_auth_method": "none",
+    }
+    confidential = {"client_name": "x", "redirect_uris": ["https://a.example/cb"]}
+
+    answers = [register(client, public).status_code for _ in range(3)]
+    refused = register(client, confidential)
+
+    assert answers == [201, 201, 429]
+    assert refused.status_code == 401 and "confidential" in refused.json()["error_description"]
+    agent = Agent.objects.filter(name="MCP client").first()
+    assert agent.registration_source == "dcr" and not agent.verified
+
+
+def test_a_token_only_policy_admits_nobody_without_it(client, catalogue, settings):
+    settings.AGENTAUTH_REGISTRATION = "token"
+    public = {"client_name": "x", "redirect_uris": ["http://127.0.0.1:5000/cb"], "token_endpoint_auth_method": "none"}
+    assert register(client, public).status_code == 401
+
+
+def test_an_admin_can_mark_an_agent_verified(client, catalogue, admin_user, web_agent):
+    client.force_login(admin_user)
+    client.post("/admin/agentauth/agent/", {"action": "vouch", "_selected_action": [web_agent.pk]})
+    web_agent.refresh_from_db()
+    assert web_agent.verified
