@@ -20,7 +20,7 @@ for candidate in $$(ls -d $$root/versions/3.1[2-9]*/bin/python 2>/dev/null | sor
 done; exit 1
 endef
 
-.PHONY: help run test stress worker beat scale-demo lint format bench venv venv-dev migrate clean
+.PHONY: help run test stress worker beat scale-demo mcp-example lint format bench venv venv-dev migrate clean
 
 help:
 	@echo "make run      serve the portal on http://$(HOST):$(PORT) (embedded: SQLite, no other servers)"
@@ -71,6 +71,10 @@ worker: venv
 beat: venv
 	$(PY) manage.py check_services --require-redis
 	$(VENV)/bin/celery -A agentauth beat --loglevel=INFO
+
+# The example MCP tool server (examples/mcp_server.py) on http://127.0.0.1:8010/mcp, next to `make run`.
+mcp-example: migrate
+	$(PY) -m examples.mcp_server
 
 # The production shape scaled out on this machine: 2 web (8000, 8001), 2 live (8100, 8101),
 # 2 workers and 2 beats (one runs the schedule). Needs DATABASE_URL (PostgreSQL) and REDIS_URL.

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from agentauth.lib import converters  # noqa: F401 - registers <client_id:...>
+
 from . import api, ciba, views
 
 app_name = "approvals"
@@ -10,7 +12,7 @@ urlpatterns = [
     path("approvals/<str:approval_id>/", views.detail, name="detail"),
     path("approvals/<str:approval_id>/decide/", views.decide, name="decide"),
     path("approvals/<str:approval_id>/reauth/", views.reauth, name="reauth"),
-    path("agents/<str:client_id>/approval-policy/", views.set_policy, name="set_policy"),
+    path("agents/<client_id:client_id>/approval-policy/", views.set_policy, name="set_policy"),
     path("api/v1/approvals/<str:approval_id>", api.approval_status, name="status"),
     path("api/v1/approvals/<str:approval_id>/decision", api.DecisionCreate.as_view(), name="decision"),
 ]

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.cache import cache
+from django.urls import reverse
 
 from agentauth.audit.models import AuditEvent
 from agentauth.identity.models import Agent
@@ -84,6 +85,8 @@ def test_a_client_described_by_its_document_gets_a_token(client, alice, document
     assert agent.registered_via == "cimd" and agent.client_type == Agent.CLIENT_PUBLIC and not agent.verified
     assert AuditEvent.objects.filter(event="agent.registered", client_id=client_id, details__via="cimd").exists()
     assert documents.hits["/clients/desk.json"] == 1  # cached for its max-age
+    page = client.get(reverse("portal:agent", args=[client_id]))  # a client_id with slashes in a path
+    assert page.status_code == 200 and "Desk Assistant" in page.content.decode()
 
 
 def test_a_redirect_uri_not_in_the_document_is_refused_here(client, alice, documents, catalogue):
