@@ -19,7 +19,7 @@ from oauth2_provider.models import (
 from agentauth.lib.text import clean_text
 
 from .redirects import redirect_uri_matches, validate_redirect_uris
-from .resources import normalise
+from .resources import ResourceServer, normalise  # noqa: F401 - ResourceServer: a model of this app
 
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}:(read|write|execute)$")
 
@@ -40,44 +40,6 @@ DOT_GRANT_NAMES = {
 def scope_list(value):
     """Split a space-delimited scope string into a sorted list without duplicates."""
     return sorted(set(value.split())) if value else []
-
-
-class ResourceServer(models.Model):
-    """An API that accepts our tokens (RFC 8707 resource, RFC 9728 protected resource): tokens
-    asked for it carry its identifier as `aud`, and only it may introspect them."""
-
-    identifier = models.CharField(
-        max_length=500, help_text="Absolute URI, as tokens name it in `aud` (RFC 8707), e.g. https://api.example.com/"
-    )
-    # What requests are matched on (RFC 3986 normalised; see agentauth.identity.resources).
-    match_key = models.CharField(max_length=500, unique=True, editable=False)
-    name = models.CharField(max_length=100)
-    description = models.CharField(max_length=300, blank=True)
-    introspector = models.ForeignKey(
-        "Agent",
-        models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="resources",
-        help_text="The credentials this resource server introspects tokens with (RFC 7662)",
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return f"{self.name} ({self.identifier})"
-
-    def save(self, *args, **kwargs):
-        self.match_key = normalise(self.identifier)
-        super().save(*args, **kwargs)
-
-    def clean(self):
-        try:
-            normalise(self.identifier)
-        except ValueError as error:
-            raise ValidationError({"identifier": str(error)}) from None
 
 
 class Scope(models.Model):

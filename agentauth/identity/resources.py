@@ -8,6 +8,8 @@ common token (no `resource` asked) needs no lookup.
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -44,8 +46,6 @@ def is_default(uri):
 def find(uri):
     """The registered resource server `uri` names, or None. The server's own API is found even
     when it has no row (then an unsaved one stands in)."""
-    from .models import ResourceServer
-
     try:
         key = normalise(uri)
     except ValueError:
@@ -73,7 +73,7 @@ def resolve(uris):
 def ensure_registered(**kwargs):
     """post_migrate: the server's own API, and AGENTAUTH_EXTRA_RESOURCES, exist as rows; the
     catalogue's scopes that name no resource server belong to the API."""
-    from .models import ResourceServer, Scope
+    from .models import Scope
 
     api, _ = ResourceServer.objects.get_or_create(
         match_key=normalise(settings.AGENTAUTH_API_AUDIENCE),
@@ -83,3 +83,41 @@ def ensure_registered(**kwargs):
     for extra in settings.AGENTAUTH_EXTRA_RESOURCES:
         if not ResourceServer.objects.filter(match_key=normalise(extra)).exists():
             ResourceServer.objects.create(identifier=extra, name=urlsplit(extra).hostname or extra)
+
+
+class ResourceServer(models.Model):
+    """An API that accepts our tokens (RFC 8707 resource, RFC 9728 protected resource): tokens
+    asked for it carry its identifier as `aud`, and only it may introspect them."""
+
+    identifier = models.CharField(
+        max_length=500, help_text="Absolute URI, as tokens name it in `aud` (RFC 8707), e.g. https://api.example.com/"
+    )
+    # What requests are matched on (RFC 3986 normalised; see agentauth.identity.resources).
+    match_key = models.CharField(max_length=500, unique=True, editable=False)
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    introspector = models.ForeignKey(
+        "Agent",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resources",
+        help_text="The credentials this resource server introspects tokens with (RFC 7662)",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.identifier})"
+
+    def save(self, *args, **kwargs):
+        self.match_key = normalise(self.identifier)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        try:
+            normalise(self.identifier)
+        except ValueError as error:
+            raise ValidationError({"identifier": str(error)}) from None

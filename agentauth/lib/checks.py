@@ -1,5 +1,7 @@
 """Deploy checks: `manage.py check --deploy` names whatever production is missing."""
 
+from pathlib import Path
+
 from django.conf import settings
 from django.core import checks
 
@@ -46,6 +48,12 @@ def production_environment(app_configs, **kwargs):
             "AGENTAUTH_REGISTRATION_TOKEN is not set.",
             "Dynamic client registration needs an initial access token in production (RFC 7591 §3).",
             "E006",
+        )
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        error(
+            "The static files are not collected.",
+            "Run `manage.py collectstatic` (the image does): without its manifest every page answers 500.",
+            "E009",
         )
     if not settings.AGENTAUTH_EMAIL_HOST:
         error("EMAIL_HOST is not set.", "People are told about approvals by e-mail: set EMAIL_HOST.", "E007")

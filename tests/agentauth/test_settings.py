@@ -22,6 +22,7 @@ PRODUCTION = {
 
 def deploy_check(environment):
     env = {key: value for key, value in os.environ.items() if key not in PRODUCTION}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # some tests set it; no deployment would
     env |= environment
     return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -33,10 +34,31 @@ def deploy_check(environment):
     )
 
 
-def test_complete_production_environment_passes_the_deploy_check():
-    result = deploy_check(PRODUCTION)
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    """Static files collected the way production serves them (whitenoise's manifest)."""
+    root = tmp_path_factory.mktemp("static")
+    env = {key: value for key, value in os.environ.items() if key not in PRODUCTION} | PRODUCTION
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=settings.BASE_DIR,
+        env=env | {"STATIC_ROOT": str(root)},
+        check=True,
+        timeout=120,
+    )
+    return {**PRODUCTION, "STATIC_ROOT": str(root)}
+
+
+def test_complete_production_environment_passes_the_deploy_check(collected):
+    result = deploy_check(collected)
 
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_check_names_uncollected_static_files(tmp_path):
+    result = deploy_check({**PRODUCTION, "STATIC_ROOT": str(tmp_path)})
+
+    assert result.returncode != 0 and "collectstatic" in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(

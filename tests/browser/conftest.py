@@ -15,7 +15,9 @@ CHROMIUM_ARGS = [
 
 
 @pytest.fixture
-def browser(chromium, monkeypatch):
+def browser(chromium, monkeypatch, _django_db_helper):
+    # Set up after the test database, so torn down before it is flushed: a page still polling a
+    # live server during the flush's TRUNCATE deadlocked it now and then.
     # Playwright's sync API keeps an event loop on this thread; the ORM calls made by the test
     # itself are still plain synchronous calls.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

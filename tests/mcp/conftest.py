@@ -44,12 +44,20 @@ def mcp_server(**env):
 
 
 @pytest.fixture(scope="session")
-def static_files():
+def static_files(tmp_path_factory):
     """Production serves collected, fingerprinted static files (whitenoise's manifest)."""
+    root = str(tmp_path_factory.mktemp("static"))
     collected = run_command(
-        "collectstatic", "--noinput", "--verbosity", "0", DEBUG="False", AGENTAUTH_ISSUER="https://build.invalid"
+        "collectstatic",
+        "--noinput",
+        "--verbosity",
+        "0",
+        DEBUG="False",
+        STATIC_ROOT=root,
+        AGENTAUTH_ISSUER="https://x.invalid",
     )
     assert collected.returncode == 0, collected.stderr
+    return root
 
 
 @pytest.fixture
@@ -66,6 +74,7 @@ def stack(documents_host, chromium, static_files):
         "REDIS_URL": "",  # tasks run in the process: no worker to start
         "AGENTAUTH_OUTBOUND_ALLOWED_HOSTS": "localhost",
         "AGENTAUTH_OUTBOUND_CA_BUNDLE": str(documents_host.ca),
+        "STATIC_ROOT": static_files,
     }
     with asgi_process(port=port, **production), mcp_server(**production) as mcp_url:
         yield issuer, mcp_url, documents_host

@@ -4,7 +4,6 @@ consent in a real browser → a token for the MCP server (RFC 8707) → tool cal
 waits for the person's approval."""
 
 import asyncio
-import os
 from urllib.parse import parse_qs, urlsplit
 
 import httpx2
@@ -79,7 +78,7 @@ class Person:
         await self.page.click("form[data-decision-form] button[name=approve]")
 
 
-def test_the_official_python_client_connects_consents_and_calls_tools(stack, person):
+def test_the_official_python_client_connects_consents_and_calls_tools(stack, person, monkeypatch):
     issuer, mcp_url, documents_host = stack
     callback = f"http://localhost:{free_port()}/callback"
     client_id = documents_host.base + "/mcp-client.json"
@@ -94,7 +93,7 @@ def test_the_official_python_client_connects_consents_and_calls_tools(stack, per
             "token_endpoint_auth_method": "none",
         },
     )
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # the test reads the database between awaits
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # the test reads the database between awaits
 
     async def scenario():
         async with async_playwright() as playwright:
