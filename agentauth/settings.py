@@ -311,9 +311,10 @@ AGENTAUTH_KEY_ENCRYPTION_KEY = os.getenv("AGENTAUTH_KEY_ENCRYPTION_KEY", "")
 AGENTAUTH_REGISTRATION_TOKEN = os.getenv("AGENTAUTH_REGISTRATION_TOKEN", "")
 AGENTAUTH_OPEN_REGISTRATION = env_bool("AGENTAUTH_OPEN_REGISTRATION", DEBUG)
 # Who may use dynamic client registration (RFC 7591): "open" (anyone; the default with
-# AGENTAUTH_OPEN_REGISTRATION, so in development), "public" (the production default: public
+# AGENTAUTH_OPEN_REGISTRATION, so in development), "token" (the production default: everyone
+# needs the initial access token; MCP clients can still come in by CIMD), or "public" (public
 # clients without a token, rate-limited per address and marked unverified; confidential ones
-# with the initial access token), or "token" (everyone needs the initial access token).
+# with the initial access token).
 AGENTAUTH_REGISTRATION = os.getenv("AGENTAUTH_REGISTRATION", "")
 # RFC 9449 DPoP: how far a proof's iat may be from now (seconds), and whether every proof must
 # carry a nonce this server issued (answered with use_dpop_nonce and a DPoP-Nonce header).
@@ -324,8 +325,11 @@ AGENTAUTH_API_REQUIRES_DPOP = env_bool("AGENTAUTH_API_REQUIRES_DPOP", False)
 # Web Push (RFC 8292 VAPID): the server's private key (base64url, as py_vapid writes it; required in
 # production, derived from SECRET_KEY in development), the contact it names, and the push services
 # a subscription may point at (suffixes; with DEBUG, 127.0.0.1 and localhost too, for tests).
-AGENTAUTH_VAPID_PRIVATE_KEY = os.getenv("AGENTAUTH_VAPID_PRIVATE_KEY", "")
-AGENTAUTH_VAPID_SUBJECT = os.getenv("AGENTAUTH_VAPID_SUBJECT", "mailto:security@agentauth.invalid")
+# (VAPID_PRIVATE_KEY and VAPID_SUBJECT, the names in CONTRACT.md, work too.)
+AGENTAUTH_VAPID_PRIVATE_KEY = os.getenv("AGENTAUTH_VAPID_PRIVATE_KEY", os.getenv("VAPID_PRIVATE_KEY", ""))
+AGENTAUTH_VAPID_SUBJECT = os.getenv(
+    "AGENTAUTH_VAPID_SUBJECT", os.getenv("VAPID_SUBJECT", "mailto:security@agentauth.invalid")
+)
 AGENTAUTH_PUSH_SERVICES = env_list(
     "AGENTAUTH_PUSH_SERVICES",
     "fcm.googleapis.com,updates.push.services.mozilla.com,push.services.mozilla.com,web.push.apple.com,notify.windows.com",
@@ -338,7 +342,10 @@ AGENTAUTH_PASSKEY_RP_ID = os.getenv("AGENTAUTH_PASSKEY_RP_ID", "")
 AGENTAUTH_PASSKEY_ORIGINS = env_list("AGENTAUTH_PASSKEY_ORIGINS", "")
 # Hosts this server may call although they resolve to private or loopback addresses, and over
 # plain http (agentauth.lib.outbound): callbacks, CIBA pings and every later outbound fetch.
-AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = env_list("AGENTAUTH_OUTBOUND_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = env_list(
+    "AGENTAUTH_OUTBOUND_ALLOWED_HOSTS",
+    os.getenv("AGENTAUTH_OUTBOUND_ALLOW_HOSTS", "127.0.0.1,localhost" if DEBUG else ""),  # CONTRACT.md's name
+)
 # Client ids of registered resource servers that may call the introspection endpoint.
 # A CA bundle for outbound https (an internal CA; the tests' own), else the system's.
 AGENTAUTH_OUTBOUND_CA_BUNDLE = os.getenv("AGENTAUTH_OUTBOUND_CA_BUNDLE", "")

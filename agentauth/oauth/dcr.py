@@ -70,12 +70,13 @@ class RegistrationView(View):
     @staticmethod
     def _admission(request, metadata):
         """None when this caller may register this client, else the refusal (see
-        AGENTAUTH_REGISTRATION): the initial access token always admits; without it, "open"
-        admits anyone and "public" admits public clients, a few per address per hour."""
+        AGENTAUTH_REGISTRATION, "token" in production): the initial access token always admits;
+        without it, "open" admits anyone and "public" admits public clients, a few per address
+        per hour."""
         expected, presented = settings.AGENTAUTH_REGISTRATION_TOKEN, credentials(request, "bearer")
         if expected and presented and constant_time_compare(presented, expected):
             return None
-        policy = settings.AGENTAUTH_REGISTRATION or ("open" if settings.AGENTAUTH_OPEN_REGISTRATION else "public")
+        policy = settings.AGENTAUTH_REGISTRATION or ("open" if settings.AGENTAUTH_OPEN_REGISTRATION else "token")
         public = isinstance(metadata, dict) and metadata.get("token_endpoint_auth_method") == "none"
         if policy == "open":
             return None

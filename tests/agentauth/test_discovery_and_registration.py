@@ -208,8 +208,9 @@ def test_readiness_names_what_is_down(client, db, settings):
     assert "redis" in response.json()["down"]
 
 
-def test_in_production_public_clients_register_without_a_token_a_few_per_address(client, catalogue, settings):
+def test_a_public_policy_lets_public_clients_register_without_a_token_a_few_per_address(client, catalogue, settings):
     settings.AGENTAUTH_OPEN_REGISTRATION = False
+    settings.AGENTAUTH_REGISTRATION = "public"
     settings.AGENTAUTH_REGISTRATION_TOKEN = "s3cret-initial-token"
     limits = settings.AGENTAUTH_RATE_LIMITS
     settings.AGENTAUTH_RATE_LIMITS = {**limits, "default": {**limits["default"], "register_ip": "2/hour"}}
@@ -229,8 +230,8 @@ def test_in_production_public_clients_register_without_a_token_a_few_per_address
     assert agent.registration_source == "dcr" and not agent.verified
 
 
-def test_a_token_only_policy_admits_nobody_without_it(client, catalogue, settings):
-    settings.AGENTAUTH_REGISTRATION = "token"
+def test_production_admits_nobody_without_the_token_by_default(client, catalogue, settings):
+    settings.AGENTAUTH_OPEN_REGISTRATION = False
     public = {"client_name": "x", "redirect_uris": ["http://127.0.0.1:5000/cb"], "token_endpoint_auth_method": "none"}
     assert register(client, public).status_code == 401
 

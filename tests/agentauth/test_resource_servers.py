@@ -55,8 +55,22 @@ def test_what_cannot_be_a_resource_indicator_is_refused(bad):
         resources.normalise(bad)
 
 
-def test_register_resource_defines_its_scopes_and_its_introspector(tools):
+def test_register_resource_defines_its_scopes_and_its_introspector(tools, catalogue):
     resource, introspector = tools
+    out = io.StringIO()
+    call_command(
+        "register_resource",
+        "--identifier",
+        "https://other.example/api",
+        "--name",
+        "Other",
+        "--scope",
+        "other:read other:write",
+        stdout=out,
+    )
+    printed = json.loads(out.getvalue())
+    assert printed["scopes"] == ["other:read", "other:write"]
+    assert printed["resource_metadata"] == "https://other.example/.well-known/oauth-protected-resource/api"
     assert set(resource.scopes.values_list("name", flat=True)) == {"tools:read", "tools:execute"}
     assert Scope.objects.get(name="tools:execute").requires_approval
     assert introspector.is_resource_server and resource.introspector == introspector

@@ -75,6 +75,7 @@ def stack(documents_host, chromium, static_files):
         "AGENTAUTH_OUTBOUND_ALLOWED_HOSTS": "localhost",
         "AGENTAUTH_OUTBOUND_CA_BUNDLE": str(documents_host.ca),
         "STATIC_ROOT": static_files,
+        "AGENTAUTH_REGISTRATION": "public",  # the operator's choice that lets MCP clients register themselves
     }
     with asgi_process(port=port, **production), mcp_server(**production) as mcp_url:
         yield issuer, mcp_url, documents_host

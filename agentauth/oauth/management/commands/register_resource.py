@@ -9,19 +9,25 @@ from django.db import transaction
 
 from agentauth.identity.models import CLIENT_CREDENTIALS, Agent, ResourceServer, Scope
 from agentauth.oauth.registration import register_agent
+from agentauth.resource.errors import metadata_url
 
 
 def scope_spec(text):
-    """NAME|description|risk|approval: e.g. "tools:execute|Run tools for you|high|approval"."""
+    """Names ("tools:read tools:write"), or one scope in full: NAME|words|risk|approval, e.g.
+    "tools:execute|Run tools for you|high|approval"."""
+    if "|" not in text:
+        return [Scope(name=name, description=name) for name in text.split()]
     name, description, risk, approval = ([*text.split("|"), "", "", ""])[:4]
     if risk and risk not in Scope.Risk.values:
         raise CommandError(f"--scope {text!r}: risk is one of {', '.join(Scope.Risk.values)}")
-    return Scope(
-        name=name.strip(),
-        description=description.strip() or name.strip(),
-        risk=risk or Scope.Risk.LOW,
-        requires_approval=approval.strip() == "approval",
-    )
+    return [
+        Scope(
+            name=name.strip(),
+            description=description.strip() or name.strip(),
+            risk=risk or Scope.Risk.LOW,
+            requires_approval=approval.strip() == "approval",
+        )
+    ]
 
 
 class Command(BaseCommand):
@@ -39,14 +45,19 @@ class Command(BaseCommand):
         try:
             resource.full_clean(exclude=["match_key"])
             resource.save()
-            for scope in options["scope"]:
+            defined = [scope for given in options["scope"] for scope in given]
+            for scope in defined:
                 scope.resource_server = resource
                 scope.full_clean()
                 scope.save()
         except ValidationError as error:
             raise CommandError("; ".join(error.messages)) from None
-        defined = [scope.name for scope in options["scope"]]
-        answer = {"identifier": resource.identifier, "name": resource.name, "scopes": defined}
+        answer = {
+            "identifier": resource.identifier,
+            "name": resource.name,
+            "scopes": [scope.name for scope in defined],
+            "resource_metadata": metadata_url(resource.identifier),
+        }
         if options["introspect"]:
             agent, secret = register_agent(
                 name=f"{resource.name} (introspection)",
