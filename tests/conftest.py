@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from agentauth.audit import trail
-from agentauth.identity import keys, scopes
+from agentauth.identity import keys, revocation, scopes, tokens
 from agentauth.identity.seed import seed_scopes
 from agentauth.lib import ratelimit
 from agentauth.monitoring import activity
@@ -43,6 +43,8 @@ def pytest_report_header(config):
 def _fresh_process_caches():
     """Caches outlive the per-test database rollback: start every test empty."""
     keys.clear_cache()
+    tokens.forget_verified()
+    revocation.mirror.clear()
     scopes.catalogue.clear()
     cache.clear()  # with REDIS_URL this flushes the test Redis database: buckets and counters too
     ratelimit.reset()

@@ -179,7 +179,32 @@ def _verified(raw, audience):
     for forbidden in ("jku", "x5u", "jwk", "x5c", "crit"):
         if forbidden in header:
             raise InvalidToken(f"header parameter {forbidden} is not accepted")
-    return decoded["payload"]
+    return kid, decoded["payload"]
+
+
+# Tokens this process verified, by (token, audience, issuer): an agent presents the same token on
+# every call for minutes, and what its signature proves cannot change. A remembered token is
+# still refused once it expires or its signing key is no longer published, and revocation is
+# checked on every use after this. Bounded: past RECENT_MAX entries it starts again empty.
+_recent = {}
+RECENT_MAX = 20_000
+
+
+def _verified_once(raw, audience):
+    memo = (raw, audience if isinstance(audience, str) else tuple(audience), settings.AGENTAUTH_ISSUER)
+    hit = _recent.get(memo)
+    if hit is not None and hit[1]["exp"] + CLOCK_SKEW_SECONDS > time.time() and keys.verifying_key(hit[0]):
+        return hit[1]
+    kid, claims = _verified(raw, audience)
+    if len(_recent) >= RECENT_MAX:
+        _recent.clear()
+    _recent[memo] = (kid, claims)
+    return claims
+
+
+def forget_verified():
+    """Start the memory of verified tokens afresh (tests; a key compromise)."""
+    _recent.clear()
 
 
 def _decode(raw, kid, audience):
@@ -206,7 +231,7 @@ def verify_access_token(raw, audience=None):
     if not raw or len(raw) > MAX_TOKEN_LENGTH or raw.count(".") != 2:
         raise InvalidToken("malformed token")
     try:
-        claims = _verified(raw, audience or settings.AGENTAUTH_API_AUDIENCE)
+        claims = _verified_once(raw, audience or settings.AGENTAUTH_API_AUDIENCE)
     except (jwt.PyJWTError, ValueError, TypeError) as error:
         raise InvalidToken(str(error)) from None
     if not all(isinstance(claims.get(name), str) for name in ("sub", "client_id", "jti", "scope")):
