@@ -13,6 +13,7 @@ Without Redis (the embedded default: one process) the cache answers directly.
 
 import contextlib
 import logging
+import secrets
 import threading
 import time
 from datetime import datetime
@@ -132,11 +133,18 @@ def _generations():
     return redis_client.client(settings.REDIS_URL) if settings.REDIS_URL else None
 
 
+def _new_epoch(client):
+    # A Redis that came back empty starts the count at a random number, never at one a process
+    # may still hold from before (then it would not reload).
+    return client.set(GENERATION, secrets.randbits(62), nx=True)
+
+
 def _next_generation():
     client = _generations()
     if client is not None:
         with contextlib.suppress(redis.RedisError):
-            client.incr(GENERATION)
+            if not _new_epoch(client):
+                client.incr(GENERATION)
 
 
 class _Mirror:
@@ -173,8 +181,10 @@ class _Mirror:
             return False  # another thread is syncing: the copy serves only while it is recent
         try:
             generation = client.get(GENERATION)
-            # None: Redis came back empty. Start a new count (and so every process reloads).
-            generation = int(generation) if generation is not None else client.incr(GENERATION)
+            if generation is None:  # Redis came back empty: a new epoch, and every process reloads
+                _new_epoch(client)
+                generation = client.get(GENERATION)
+            generation = int(generation)
             if generation != self.generation:
                 rows = Revocation.objects.exclude(expires_at__lte=timezone.now()).values_list("key", "expires_at")
                 self.revoked = {key: (expiry.timestamp() if expiry else None) for key, expiry in rows}

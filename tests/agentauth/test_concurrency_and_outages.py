@@ -185,3 +185,12 @@ def test_a_cold_key_cache_never_shows_a_half_loaded_key_set(oauth, cc_agent, mon
         thread.join()
 
     assert outcomes == ["ok"] * 8
+
+
+def test_a_redis_that_comes_back_empty_makes_every_copy_reload(redis_url, cc_agent, monkeypatch):
+    key = revocation.agent_key(cc_agent.client_id)
+    assert revocation.mirror.answer([key]) is False  # loaded, at some generation
+    cache.clear()  # Redis restarted empty: the counter is gone
+    Revocation.objects.create(key=key)  # a revocation whose announcement was lost with it
+    monkeypatch.setattr(revocation.mirror, "checked_at", float("-inf"))  # time for the next check
+    assert revocation.mirror.answer([key]) is True
