@@ -69,6 +69,27 @@ def spawn(name, command, *, own_group=False, **extra_env):
     return process
 
 
+def stop(process, grace=15):
+    """SIGTERM, then SIGKILL if it has not exited within `grace` seconds; closes its log."""
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+    process.log.close()
+
+
+def wait_for(condition, timeout=20):
+    """Whether `condition()` became true within `timeout` seconds (checked every 0.2 s)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def output_of(process, limit=2000):
     process.log.flush()
     return Path(process.log.name).read_text(errors="replace")[-limit:]
@@ -124,12 +145,7 @@ def celery_worker(**extra_env):
         wait_until_up(ping, "Celery worker", process, timeout=60)
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        process.log.close()
+        stop(process)
 
 
 class RedisServer:
@@ -222,12 +238,7 @@ def celery_beat(**extra_env):
     try:
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        process.log.close()
+        stop(process)
 
 
 @contextmanager

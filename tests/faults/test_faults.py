@@ -26,6 +26,7 @@ from ..servers import (
     free_port,
     restart_postgres,
     run_command,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -60,15 +61,6 @@ def pay(base, token):
     return requests.post(
         f"{base}/api/v1/payments/", json=PAYMENT, headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
-
-
-def wait_for(condition, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 @pytest.mark.catalogue("FT-01")

@@ -16,8 +16,8 @@ from websockets.sync.client import connect
 from approvals.models import ApprovalRequest
 from examples.models import Payment
 
-from ..servers import ROOT, RedisServer, _ping_worker, free_port, output_of, spawn, wait_until_up
-from .test_faults import pay, session_for, session_for_cookie, wait_for
+from ..servers import ROOT, RedisServer, _ping_worker, free_port, output_of, spawn, wait_for, wait_until_up
+from .test_faults import pay, session_for, session_for_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from examples.models import Document
 
 from ..factories import UserFactory
 from ..https_documents import DocumentServer
-from ..servers import BIN, asgi_process, free_port, run_command, spawn, wait_until_up
+from ..servers import BIN, asgi_process, free_port, run_command, spawn, stop, wait_until_up
 
 PASSWORD = "correct horse battery staple"
 
@@ -38,9 +38,7 @@ def mcp_server(**env):
         wait_until_up(lambda: requests.get(metadata, timeout=1).ok, "MCP server", process, 60)
         yield resource
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        process.log.close()
+        stop(process)
 
 
 @pytest.fixture(scope="session")

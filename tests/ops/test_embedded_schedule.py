@@ -11,8 +11,7 @@ from approvals.models import ApprovalRequest
 from examples.payments import PAY
 
 from ..factories import UserFactory
-from ..servers import asgi_process
-from .helpers import wait_for
+from ..servers import asgi_process, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
