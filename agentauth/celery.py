@@ -23,11 +23,8 @@ def _count(outcome):
     return receiver
 
 
-# Kept referenced here: Celery's signals hold their receivers weakly.
-_COUNTERS = [_count(outcome) for outcome in ("success", "failure", "retry")]
-task_success.connect(_COUNTERS[0])
-task_failure.connect(_COUNTERS[1])
-task_retry.connect(_COUNTERS[2])
+for signal, outcome in ((task_success, "success"), (task_failure, "failure"), (task_retry, "retry")):
+    signal.connect(_count(outcome), weak=False)  # closures: nothing else holds them
 
 
 @task_prerun.connect

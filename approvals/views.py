@@ -56,26 +56,18 @@ def decide(request, approval_id):
     approve = "approve" in request.POST
     if approve and needs_fresh_sign_in(request, approval):
         return redirect("approvals:reauth", approval_id=approval.pk)
-    if approve:
-        _approve(request, approval)
-        return redirect("approvals:detail", approval_id=approval.pk)
-    try:
-        reason = request.POST.get("reason", "")[:500]
-        services.decide(approval, approve=False, by=request.user, reason=reason, proof=freshness.proof(request))
-    except AlreadyDecided as lost:
-        messages.info(request, f"Nothing changed: this request was already {lost.status}.")
-    else:
-        messages.success(request, "Denied.")
+    _decide(request, approval, approve, reason=request.POST.get("reason", "")[:500])
     return redirect("approvals:detail", approval_id=approval.pk)
 
 
-def _approve(request, approval):
+def _decide(request, approval, approve, reason=""):
+    """Record the person's decision, with how they last proved who they are, and tell them."""
     try:
-        services.decide(approval, approve=True, by=request.user, proof=freshness.proof(request))
+        services.decide(approval, approve=approve, by=request.user, reason=reason, proof=freshness.proof(request))
     except AlreadyDecided as lost:
         messages.info(request, f"Nothing changed: this request was already {lost.status}.")
     else:
-        messages.success(request, "Approved. It runs once, exactly as shown.")
+        messages.success(request, "Approved. It runs once, exactly as shown." if approve else "Denied.")
 
 
 MAX_AMOUNT = 10**10 - 1  # what a DecimalField(max_digits=12, decimal_places=2) holds
@@ -96,7 +88,7 @@ def reauth(request, approval_id):
         if not error:
             freshness.confirm(request, method)
             if "approve" in request.POST:
-                _approve(request, approval)
+                _decide(request, approval, approve=True)
                 return redirect("approvals:detail", approval_id=approval.pk)
             target = request.GET.get("next", "")
             if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):

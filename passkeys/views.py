@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from agentauth.audit import trail
 from agentauth.lib import ratelimit
+from agentauth.oauth.protocol import throttled
 
 from . import ceremonies, freshness
 from .models import Passkey
@@ -37,17 +38,9 @@ def _body(request):
 
 def _throttled(request, account=None):
     """429 when the account's or the address's sign-in bucket is empty (the address's alone when
-    no account is known yet)."""
+    no account is known yet), 503 when the limiter cannot tell."""
     buckets = ratelimit.password_checks(account or "", request.META.get("REMOTE_ADDR", ""))
-    try:
-        wait = ratelimit.retry_after(buckets if account else buckets[1:])
-    except ratelimit.RateLimitUnavailable:
-        return _error(503, "temporarily_unavailable", "Try again in a few seconds.")
-    if wait is None:
-        return None
-    response = _error(429, "slow_down", f"Too many attempts. Try again in {wait} seconds.")
-    response["Retry-After"] = str(wait)
-    return response
+    return throttled(*(buckets if account else buckets[1:]))
 
 
 @login_required

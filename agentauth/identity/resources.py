@@ -51,9 +51,8 @@ def find(uri):
     except ValueError:
         return None
     found = ResourceServer.objects.filter(match_key=key).select_related("introspector").first()
-    if found is None and key == normalise(settings.AGENTAUTH_API_AUDIENCE):
-        found = ResourceServer(identifier=settings.AGENTAUTH_API_AUDIENCE, match_key=key, name="This server's API")
-    if found is not None and key == normalise(settings.AGENTAUTH_API_AUDIENCE):
+    if key == normalise(settings.AGENTAUTH_API_AUDIENCE):
+        found = found or ResourceServer(match_key=key, name="This server's API")
         found.identifier = settings.AGENTAUTH_API_AUDIENCE  # tokens name it exactly as the API checks it
     return found
 

@@ -54,7 +54,10 @@ class AccessClaims:
 
 
 def audience_for(request):
-    """RFC 8707: the resources the agent named (within what it was granted), else our own API."""
+    """RFC 8707: the resources the agent named (within what it was granted), else our own API.
+    A code exchange has checked them already (AgentValidator.validate_code)."""
+    if hasattr(request, "token_audience"):
+        return request.token_audience
     code = getattr(request, "authorization_code", None)
     refresh = getattr(request, "refresh_token_instance", None)
     inherited = (code.resource if code else None) or (refresh.resource if refresh else None) or []
@@ -68,8 +71,8 @@ def audience(requested, inherited, request):
     if not requested and not inherited:
         return settings.AGENTAUTH_API_AUDIENCE
     try:
-        named = resources.resolve(requested or inherited)
         granted = resources.resolve(inherited)
+        named = resources.resolve(requested) if requested else granted
     except ValueError as unknown:
         raise errors.CustomOAuth2Error(error="invalid_target", description=str(unknown), request=request) from None
     if inherited and not set(named) <= set(granted):

@@ -125,7 +125,7 @@ class AgentValidator(OAuth2Validator):
             return False
         # A resource it may not have is the agent's mistake, not an attack: refuse before the
         # code is spent, so the agent can ask again for the right one (RFC 8707 §2.2).
-        tokens.audience(getattr(request, "resource", None), found.resource, request)
+        request.token_audience = tokens.audience(getattr(request, "resource", None), found.resource, request)
         found.delete()
         if found.is_expired():
             return False

@@ -13,7 +13,7 @@ from examples.models import Payment
 
 from ..conftest import OAuthClient
 from ..factories import UserFactory
-from ..servers import asgi_server, celery_worker
+from ..servers import asgi_server, celery_worker, wait_for
 from .conftest import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,15 +25,6 @@ def sign_in(page, base, username):
     page.fill("#id_password", "correct horse battery staple")
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/dashboard/")
-
-
-def wait_for(condition, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_approving_from_the_pushed_alert_runs_the_payment_once(page, shoot, catalogue):
@@ -64,7 +55,7 @@ def test_approving_from_the_pushed_alert_runs_the_payment_once(page, shoot, cata
         shoot(page, "approval-alert")
 
         toast.locator("button[name=approve]").click()
-        assert wait_for(lambda: ApprovalRequest.objects.get().status == "executed")
+        assert wait_for(lambda: ApprovalRequest.objects.get().status == "executed", timeout=15)
         page.goto(f"{server}/approvals/{asked.json()['approval_id']}/")
         shoot(page, "approval-page-executed")
         page.goto(f"{server}/approvals/")
