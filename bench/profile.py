@@ -101,6 +101,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gil", action="store_true", help="only samples holding the GIL: Python CPU, no waiting")
     gil_only = parser.parse_args().gil
+    wrk.ensure_installed(timeout=120)
     venvs.ensure_baseline_venv(timeout=300)
     OUT.mkdir(parents=True, exist_ok=True)
     clients = systems.prepare_agentauth(timeout=180)

@@ -1,12 +1,16 @@
 """Agent activity: per-minute counters on the request path, folded into rows by a beat task.
 
-The request path only increments counters (one pipelined Redis round trip, for a busy agent a
-single HINCRBY; a dict in the embedded default); `flush` folds finished minutes into
-ActivityMinute rows and runs the rules on them.
-Monitoring fails open: a counter that cannot be written is logged, never allowed to fail a call.
+The request path only adds to this process's pending counts (a dict); a background thread writes
+them to Redis in one pipeline every PUSH_SECONDS, so a busy agent's hundreds of calls cost one
+HINCRBY and no call waits on Redis for monitoring. `flush` folds finished minutes into
+ActivityMinute rows and runs the rules on them. A process killed outright loses at most its last
+PUSH_SECONDS of counts: monitoring fails open, and a counter that cannot be written is logged,
+never allowed to fail a call (it is kept and written with the next push).
 """
 
+import atexit
 import logging
+import os
 import threading
 import time
 from collections import Counter, defaultdict
@@ -26,6 +30,8 @@ log = logging.getLogger(__name__)
 OUTCOMES = ("calls", "refused", "insufficient_scope")
 ACTIVITY = "agentauth:activity:"
 SCOPE_USE = "agentauth:scopeuse"
+PUSH_SECONDS = 0.5
+MAX_PENDING = 100_000  # fields kept while Redis is away; past it the oldest counts are dropped
 
 
 # --- recording, on the request path -------------------------------------------------------------
@@ -51,6 +57,7 @@ def reset():
     """Forget the in-process counters (tests)."""
     with _local.lock:
         _local.clear()
+    _pending.take()
     with _written.lock:
         _written.until.clear()
 
@@ -59,10 +66,69 @@ def _redis():
     return redis_client.client(settings.REDIS_URL)
 
 
+class _Pending:
+    """Counts this process has not written to Redis yet, pushed by one daemon thread per process
+    (started on first use, again after a fork) and once more at exit."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts, self.scope_use, self.pid = Counter(), {}, None
+
+    def add(self, minute, field, scope_fields):
+        with self.lock:
+            self.counts[(minute, field)] += 1
+            now = int(time.time())
+            for scope_field in scope_fields:
+                self.scope_use[scope_field] = now
+            if self.pid != os.getpid():
+                self.pid = os.getpid()
+                threading.Thread(target=self._loop, name="activity-push", daemon=True).start()
+
+    def take(self):
+        with self.lock:
+            taken = self.counts, self.scope_use
+            self.counts, self.scope_use = Counter(), {}
+            return taken
+
+    def give_back(self, counts, scope_use):
+        with self.lock:
+            if len(self.counts) + len(counts) <= MAX_PENDING:
+                self.counts.update(counts)
+            for field, at in scope_use.items():
+                self.scope_use.setdefault(field, at)
+
+    def push(self):
+        """Write what is pending in one pipeline; on failure keep it for the next push."""
+        counts, scope_use = self.take()
+        if not counts and not scope_use:
+            return
+        try:
+            pipe = _redis().pipeline(transaction=False)
+            for (minute, field), count in counts.items():
+                pipe.hincrby(f"{ACTIVITY}{minute}", field, count)
+            for minute in {minute for minute, _ in counts}:
+                pipe.expire(f"{ACTIVITY}{minute}", 7200)
+            if scope_use:
+                pipe.hset(SCOPE_USE, mapping=scope_use)
+            pipe.execute()
+        except Exception:
+            log.warning("activity counts not written; kept for the next push", exc_info=True)
+            self.give_back(counts, scope_use)
+
+    def _loop(self):
+        pid = os.getpid()
+        while self.pid == pid:
+            time.sleep(PUSH_SECONDS)
+            self.push()
+
+
+_pending = _Pending()
+atexit.register(_pending.push)
+
+
 class _Written:
-    """What this process wrote to Redis lately and need not write on every call: the minute's
-    expiry, a scope's last use (to the minute), an origin already in its agent's seen set.
-    A hot agent's call then costs one HINCRBY instead of five commands."""
+    """Origins this process checked lately: an origin is looked up in its agent's seen set at
+    most once an hour per process, so that check is rare on the request path."""
 
     def __init__(self, limit=50_000):
         self.lock, self.limit, self.until = threading.Lock(), limit, {}
@@ -94,7 +160,8 @@ def note_call(client_id, subject, outcome, *, ip=None, user_agent="", scopes=())
     origins = [(kind, value) for kind, value in (("ip", ip), ("ua", user_agent[:300])) if value]
     try:
         if settings.REDIS_URL:
-            new = _count_in_redis(minute, field, client_id, subject, scopes, origins)
+            _pending.add(minute, field, [f"{client_id}|{subject}|{scope}" for scope in scopes])
+            new = _new_origins_in_redis(client_id, origins)
         else:
             with _local.lock:
                 _local.minutes[minute][field] += 1
@@ -109,31 +176,20 @@ def note_call(client_id, subject, outcome, *, ip=None, user_agent="", scopes=())
         _first_sighting(client_id, subject, kind, value)
 
 
-def _count_in_redis(minute, field, client_id, subject, scopes, origins):
-    """One pipelined round trip; returns the origins Redis had not seen for this agent."""
+def _new_origins_in_redis(client_id, origins):
+    """The origins Redis had not seen for this agent, asking about each at most once an hour."""
+    due = [(kind, value) for kind, value in origins if _written.due(("seen", client_id, kind, value), 3600)]
+    if not due:
+        return []
     pipe = _redis().pipeline(transaction=False)
-    pipe.hincrby(f"{ACTIVITY}{minute}", field, 1)
-    due = []
-    if _written.due(("expire", minute), 60):
-        due.append(("expire", minute))
-        pipe.expire(f"{ACTIVITY}{minute}", 7200)
-    for scope in scopes:
-        if _written.due(("scope", client_id, subject, scope), 60):
-            due.append(("scope", client_id, subject, scope))
-            pipe.hset(SCOPE_USE, f"{client_id}|{subject}|{scope}", int(time.time()))
-    checked = []
-    for kind, value in origins:
-        if _written.due(("seen", client_id, kind, value), 3600):
-            due.append(("seen", client_id, kind, value))
-            checked.append((kind, value))
-            pipe.sadd(f"agentauth:seen:{client_id}:{kind}", value)
+    for kind, value in due:
+        pipe.sadd(f"agentauth:seen:{client_id}:{kind}", value)
     try:
-        results = pipe.execute()
+        added = pipe.execute()
     except Exception:
-        _written.forget(due)  # not written: the next call tries again
+        _written.forget([("seen", client_id, kind, value) for kind, value in due])  # the next call asks again
         raise
-    added = results[len(results) - len(checked) :] if checked else []
-    return [origin for origin, fresh in zip(checked, added, strict=True) if fresh]
+    return [origin for origin, fresh in zip(due, added, strict=True) if fresh]
 
 
 def _first_sighting(client_id, subject, kind, value):
@@ -165,6 +221,7 @@ def _drain(before_minute):
     """Take the counters of every minute before `before_minute` out of the store."""
     drained = {}
     if settings.REDIS_URL:
+        _pending.push()  # this process's own counts first
         client = _redis()
         for key in client.scan_iter(f"{ACTIVITY}*"):
             minute = int(key.rsplit(":", 1)[1])
