@@ -37,6 +37,8 @@ from .models import AlreadyDecided, ApprovalRequest
 WAITING = {ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED}
 # How often a parked long-poll re-reads the database in case the channel layer dropped a push.
 RECHECK_SECONDS = 5.0
+# How many of its latest approvals an agent's list shows.
+LIST_LIMIT = 100
 
 
 def status_url(approval):
@@ -99,23 +101,66 @@ def _load(approval_id, claims):
             connection.close()
 
 
-@require_GET
-async def approval_status(request, approval_id):
-    """GET status_url[?wait=N]: answers at once, or holds up to N seconds for a decision."""
+async def _caller(request):
+    """(claims, None) for the agent's token in the request, or (None, the refusal to send)."""
     try:
         claims = await _authenticate(request)
     except InvalidToken:
-        return _unauthorized("invalid_token", "The access token is invalid, expired or revoked.")
+        return None, _unauthorized("invalid_token", "The access token is invalid, expired or revoked.")
     except dpop.ProofError as refusal:
         response = JsonResponse({"error": refusal.error, "error_description": refusal.description}, status=401)
         response["WWW-Authenticate"] = dpop_challenge(error=refusal.error)
         if isinstance(refusal, dpop.NonceRequired):
             response["DPoP-Nonce"] = dpop.new_nonce()
-        return response
+        return None, response
     except (RevocationUnavailable, dpop.ReplayCacheUnavailable):
-        return JsonResponse({"error": "temporarily_unavailable"}, status=503)
+        return None, JsonResponse({"error": "temporarily_unavailable"}, status=503)
     if claims is None:
-        return _unauthorized("invalid_token", "An access token is required.")
+        return None, _unauthorized("invalid_token", "An access token is required.")
+    return claims, None
+
+
+@require_GET
+async def approval_list(request):
+    """GET /api/v1/approvals/[?status=S]: the calling agent's latest approvals for the token's
+    person, newest first (what `agentauth approvals` shows)."""
+    claims, refusal = await _caller(request)
+    if refusal:
+        return refusal
+    wanted = request.GET.get("status") or None
+    if wanted is not None and wanted not in ApprovalRequest.Status.values:
+        choices = ", ".join(ApprovalRequest.Status.values)
+        return JsonResponse({"error": "invalid_request", "error_description": f"status: one of {choices}"}, status=400)
+    approvals = await _latest(claims)
+    results = [
+        agent_view(approval) | {"status_url": status_url(approval), "created_at": approval.created_at.isoformat()}
+        for approval in approvals
+        if wanted is None or approval.effective_status == wanted
+    ]
+    response = JsonResponse({"results": results})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@sync_to_async
+def _latest(claims, limit=LIST_LIMIT):
+    try:
+        return list(
+            ApprovalRequest.objects.select_related("agent").filter(
+                agent__client_id=claims.client_id, user_id=claims.subject
+            )[:limit]
+        )
+    finally:
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+@require_GET
+async def approval_status(request, approval_id):
+    """GET status_url[?wait=N]: answers at once, or holds up to N seconds for a decision."""
+    claims, refusal = await _caller(request)
+    if refusal:
+        return refusal
     approval = await _load(approval_id, claims)
     if approval is None:
         return JsonResponse({"error": "not_found"}, status=404)

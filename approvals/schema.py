@@ -21,11 +21,67 @@ APPROVAL_STATUS = {
 }
 
 
+APPROVAL_LIST = {
+    "type": "object",
+    "properties": {
+        "results": {
+            "type": "array",
+            "items": {
+                "allOf": [
+                    {"$ref": "#/components/schemas/ApprovalStatus"},
+                    {
+                        "type": "object",
+                        "properties": {
+                            "status_url": {"type": "string", "format": "uri"},
+                            "created_at": {"type": "string", "format": "date-time"},
+                        },
+                        "required": ["status_url", "created_at"],
+                    },
+                ]
+            },
+        }
+    },
+    "required": ["results"],
+}
+
+
+def _errors(*codes):
+    return {
+        code: {
+            "description": "error",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
+        }
+        for code in codes
+    }
+
+
 def add_plain_views(result, generator, request, public):
-    """The agent's status URL is an async Django view (for long-polling); describe it by hand."""
+    """The agent's status URL and list are async Django views (for long-polling); describe them by hand."""
     result.setdefault("components", {}).setdefault("schemas", {}).update(
-        {"OAuthError": ERROR, "ApprovalStatus": APPROVAL_STATUS}
+        {"OAuthError": ERROR, "ApprovalStatus": APPROVAL_STATUS, "ApprovalList": APPROVAL_LIST}
     )
+    result["paths"]["/api/v1/approvals/"] = {
+        "get": {
+            "operationId": "approval_list",
+            "summary": "The calling agent's latest approvals for its person, newest first.",
+            "parameters": [
+                {
+                    "name": "status",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "enum": APPROVAL_STATUS["properties"]["status"]["enum"]},
+                },
+            ],
+            "security": [{"agentToken": []}],
+            "responses": {
+                "200": {
+                    "description": "the agent's approvals",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApprovalList"}}},
+                },
+                **_errors("400", "401", "503"),
+            },
+        }
+    }
     result["paths"]["/api/v1/approvals/{approval_id}"] = {
         "get": {
             "operationId": "approval_status",
@@ -40,13 +96,7 @@ def add_plain_views(result, generator, request, public):
                     "description": "the approval's state",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ApprovalStatus"}}},
                 },
-                **{
-                    code: {
-                        "description": "error",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}},
-                    }
-                    for code in ("400", "401", "404", "503")
-                },
+                **_errors("400", "401", "404", "503"),
             },
         }
     }

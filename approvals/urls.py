@@ -13,6 +13,7 @@ urlpatterns = [
     path("approvals/<str:approval_id>/decide/", views.decide, name="decide"),
     path("approvals/<str:approval_id>/reauth/", views.reauth, name="reauth"),
     path("agents/<client_id:client_id>/approval-policy/", views.set_policy, name="set_policy"),
+    path("api/v1/approvals/", api.approval_list, name="list"),
     path("api/v1/approvals/<str:approval_id>", api.approval_status, name="status"),
     path("api/v1/approvals/<str:approval_id>/decision", api.DecisionCreate.as_view(), name="decision"),
 ]

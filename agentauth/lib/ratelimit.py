@@ -151,11 +151,29 @@ def _spend(limited):
 
 def limit_for(kind, scopes=()):
     """The tightest configured rate for `kind` ("agent", "person", "token", "signin", ...)."""
-    limits = settings.AGENTAUTH_RATE_LIMITS
-    rates = [Rate.parse(limits[scope][kind]) for scope in scopes if kind in limits.get(scope, {})]
-    if kind in limits.get("default", {}):
-        rates.append(Rate.parse(limits["default"][kind]))
-    return min(rates, key=lambda rate: rate.refill) if rates else None
+    return _tightest(settings.AGENTAUTH_RATE_LIMITS, kind, tuple(scopes))
+
+
+class _Tightest:
+    """The tightest rate per (kind, scopes), worked out once per configuration (the settings'
+    dict, told apart by identity: an override brings a new dict), so a call parses no rate."""
+
+    def __init__(self):
+        self.limits, self.answers = None, {}
+
+    def __call__(self, limits, kind, scopes):
+        if limits is not self.limits:
+            self.limits, self.answers = limits, {}
+        key = (kind, scopes)
+        if key not in self.answers:
+            rates = [Rate.parse(limits[scope][kind]) for scope in scopes if kind in limits.get(scope, {})]
+            if kind in limits.get("default", {}):
+                rates.append(Rate.parse(limits["default"][kind]))
+            self.answers[key] = min(rates, key=lambda rate: rate.refill) if rates else None
+        return self.answers[key]
+
+
+_tightest = _Tightest()
 
 
 def reset():
