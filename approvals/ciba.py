@@ -23,6 +23,7 @@ from agentauth.consent import grants
 from agentauth.identity import rar, scopes, tokens
 from agentauth.identity.models import CIBA, Agent
 from agentauth.lib import numbers, ratelimit, text
+from agentauth.oauth.binding import token_client
 from agentauth.oauth.protocol import authenticated_agent, form_problem, invalid_client, oauth_error, register_grant
 
 from . import actions, services
@@ -201,9 +202,9 @@ def _too_fast(auth_req_id):
 
 def token_grant(request):
     """grant_type=urn:openid:params:grant-type:ciba at the token endpoint (CIBA §10, §11)."""
-    agent = authenticated_agent(request)
-    if agent is None:
-        return invalid_client()
+    agent, refused = token_client(request)
+    if refused is not None:
+        return refused
     auth_req_id = request.POST.get("auth_req_id", "")[:100]
     approval = (
         ApprovalRequest.objects.select_for_update(of=("self",))

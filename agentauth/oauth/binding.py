@@ -5,19 +5,15 @@ import json
 from django.conf import settings
 
 from agentauth.identity import dpop
-from agentauth.identity.models import Agent
 
-from .protocol import claimed_client_id, oauth_error
+from .protocol import authenticated_agent, invalid_client, oauth_error
 
 
 def token_request_key(request):
     """RFC 9449 §5: (the key the tokens will be bound to, or None; a refusal, or None)."""
     proof = request.headers.get("DPoP")
     if proof is None:
-        agent = Agent.objects.filter(client_id=claimed_client_id(request)).only("dpop_bound_access_tokens").first()
-        if agent is not None and agent.dpop_bound_access_tokens:
-            return None, oauth_error("invalid_dpop_proof", "This agent must send a DPoP proof.")
-        return None, None
+        return None, None  # an agent registered for DPoP is refused once it has authenticated
     try:
         return dpop.verify(proof, method="POST", url=settings.AGENTAUTH_ISSUER + request.path).jkt, None
     except dpop.NonceRequired as refusal:
@@ -26,6 +22,26 @@ def token_request_key(request):
         return None, oauth_error(refusal.error, refusal.description)
     except dpop.ReplayCacheUnavailable:
         return None, oauth_error("temporarily_unavailable", status=503)
+
+
+PROOF_REQUIRED = "This agent must send a DPoP proof."
+
+
+def unbound_request_refused(agent):
+    """RFC 9449 §5.2: an agent registered with dpop_bound_access_tokens gets no Bearer token.
+    Checked after client authentication, so nobody learns this of an agent they cannot be."""
+    return agent.dpop_bound_access_tokens and dpop.bound_key() is None
+
+
+def token_client(request):
+    """For the grants apps above add: (the agent the request authenticates as, or None; the
+    refusal to answer with, or None)."""
+    agent = authenticated_agent(request)
+    if agent is None:
+        return None, invalid_client()
+    if unbound_request_refused(agent):
+        return None, oauth_error("invalid_dpop_proof", PROOF_REQUIRED)
+    return agent, None
 
 
 def bound_token_type(response, jkt):

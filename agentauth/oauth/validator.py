@@ -28,7 +28,7 @@ from agentauth.identity.models import (
     scope_list,
 )
 
-from . import client_keys
+from . import binding, client_keys
 
 
 class AgentServer(Server):
@@ -72,6 +72,8 @@ class AgentValidator(OAuth2Validator):
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         if not super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs):
             return False
+        if binding.unbound_request_refused(request.client):
+            raise errors.CustomOAuth2Error("invalid_dpop_proof", binding.PROOF_REQUIRED, request=request)
         if grant_type == CLIENT_CREDENTIALS:
             # Client credentials act for the agent's owner, within the owner's standing grant.
             # An agent without an owner, or without consent, can act for nobody.

@@ -135,6 +135,16 @@ def test_an_agent_registered_for_dpop_gets_no_bearer_token(client, cc_agent, hol
     assert bound_token(client, cc_agent, holder)["token_type"] == "DPoP"
 
 
+def test_only_the_agent_itself_learns_that_it_must_send_a_proof(client, cc_agent):
+    cc_agent.dpop_bound_access_tokens = True
+    cc_agent.save(update_fields=["dpop_bound_access_tokens"])
+    cc_agent.plain_secret = "not-its-secret"
+
+    refused = token_request(client, cc_agent)
+
+    assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
+
+
 def test_server_nonces_when_required(client, cc_agent, holder, settings):
     settings.AGENTAUTH_DPOP_NONCE = True
 
