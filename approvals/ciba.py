@@ -237,6 +237,7 @@ def token_grant(request):
         scopes=granted,
         extra_claims={"authorization_details": details} if details else None,
         lifetime=settings.CIBA_TOKEN_SECONDS,
+        grant_type="ciba",
     )
     services.hand_out_token(approval, claims["jti"])
     grants.recognise(approval.user, agent)

@@ -18,17 +18,9 @@ from agentauth.identity.models import AccessToken, Agent
 from agentauth.monitoring.models import Alert
 from agentauth.oauth.registration import rotate_secret
 
-from . import services
+from . import delegation, services
 from .history import TIMELINE_KINDS, is_date, timeline
 from .views import read_signed_request, scope_rows, sign_request
-
-
-def _agent_for(user, client_id):
-    """The agent, if this person owns it or ever granted it anything; 404 otherwise (no oracle)."""
-    agent = services.visible_agents(user).filter(client_id=client_id).first()
-    if agent is None:
-        raise Http404("No such agent.")
-    return agent
 
 
 @login_required
@@ -104,7 +96,7 @@ def _show_secret_once(request, agent, secret, created):
 
 @login_required
 def agent_page(request, client_id):
-    agent = _agent_for(request.user, client_id)
+    agent = services.agent_for(request.user, client_id)
     grant = Grant.objects.filter(user=request.user, agent=agent).first()
     held = set(grant.scopes) if grant and grant.is_active else set()
     switches = scope_rows(request.user, scopes.available_to(agent))
@@ -124,6 +116,7 @@ def agent_page(request, client_id):
         "kinds": TIMELINE_KINDS,
         "kind": kind,
         "day": day,
+        **delegation.context(request.user, agent),
     }
     return render(request, "portal/agent.html", context)
 
@@ -132,7 +125,7 @@ def agent_page(request, client_id):
 @require_POST
 def change_scopes(request, client_id):
     """Narrowing applies at once; anything new goes through a consent confirmation first."""
-    agent = _agent_for(request.user, client_id)
+    agent = services.agent_for(request.user, client_id)
     if not agent.is_active:
         messages.error(request, "This agent is not active; resume it before changing what it may do.")
         return redirect("portal:agent", client_id=client_id)
@@ -162,7 +155,7 @@ def change_scopes(request, client_id):
 @login_required
 @require_POST
 def widen(request, client_id):
-    agent = _agent_for(request.user, client_id)
+    agent = services.agent_for(request.user, client_id)
     payload = read_signed_request(request.user, request.POST.get("request"), "widen")
     if payload is None or payload["agent"] != agent.client_id:
         return render(request, "portal/expired.html", status=400)
@@ -175,7 +168,7 @@ def widen(request, client_id):
 
 
 def _owned(request, client_id):
-    agent = _agent_for(request.user, client_id)
+    agent = services.agent_for(request.user, client_id)
     if agent.user_id != request.user.pk:
         raise Http404("Only the person who registered this agent can do that.")
     return agent
@@ -201,7 +194,7 @@ def set_status(request, client_id):
 @login_required
 @require_POST
 def revoke(request, client_id):
-    agent = _agent_for(request.user, client_id)
+    agent = services.agent_for(request.user, client_id)
     services.kill_switch(request.user, agent)
     messages.success(request, f"{agent.name} was cut off: every token it held for you stopped working.")
     return redirect("portal:dashboard")
@@ -230,7 +223,7 @@ def rotate(request, client_id):
 @login_required
 @require_POST
 def revoke_token(request, client_id, token_id):
-    agent = _agent_for(request.user, client_id)
+    agent = services.agent_for(request.user, client_id)
     token = AccessToken.objects.filter(pk=token_id, user=request.user, application=agent).first()
     if token is None:
         raise Http404("No such token.")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.db.models import Q
+from django.http import Http404
 from django.utils import timezone
 
 from agentauth.consent import grants
@@ -20,6 +21,14 @@ from . import signals
 def visible_agents(user):
     """Agents this person may look at: the ones they own and the ones they ever granted."""
     return Agent.objects.filter(Q(user=user) | Q(grants__user=user)).distinct()
+
+
+def agent_for(user, client_id):
+    """The agent, if this person owns it or ever granted it anything; 404 otherwise (no oracle)."""
+    agent = visible_agents(user).filter(client_id=client_id).first()
+    if agent is None:
+        raise Http404("No such agent.")
+    return agent
 
 
 def connect_agent(user, *, name, headless, redirect_uris, scope_names, description=""):

@@ -2,7 +2,7 @@ from django.urls import path
 
 from agentauth.lib import converters  # noqa: F401 - registers <client_id:...>
 
-from . import history, portal, security, views
+from . import delegation, history, portal, security, views
 
 app_name = "portal"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("agents/<client_id:client_id>/revoke/", portal.revoke, name="revoke"),
     path("agents/<client_id:client_id>/delete/", portal.delete, name="delete"),
     path("agents/<client_id:client_id>/rotate-secret/", portal.rotate, name="rotate"),
+    path("agents/<client_id:client_id>/delegations/", delegation.allow, name="allow_delegation"),
+    path("agents/<client_id:client_id>/delegations/<int:delegation_id>/cut/", delegation.cut, name="cut_delegation"),
     path("agents/<client_id:client_id>/tokens/<int:token_id>/revoke/", portal.revoke_token, name="revoke_token"),
     path("history/", history.history, name="history"),
     path("history/receipt.json", history.receipt, name="receipt"),

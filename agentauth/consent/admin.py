@@ -4,8 +4,8 @@ from django.contrib import admin
 
 from agentauth.lib.admin import RecordAdmin
 
-from . import grants
-from .models import Grant, GrantChange
+from . import delegations, grants
+from .models import Delegation, Grant, GrantChange
 
 
 @admin.register(Grant)
@@ -33,3 +33,22 @@ class GrantChangeAdmin(RecordAdmin):
     list_filter = ["via"]
     search_fields = ["grant__user__username", "grant__agent__name"]
     list_select_related = ["grant__user", "grant__agent"]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    list_display = ["user", "agent", "delegate", "scope_list", "created_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["user__username", "agent__name", "delegate__name", "agent__client_id", "delegate__client_id"]
+    raw_id_fields = ["user", "agent", "delegate"]
+    actions = ["cut"]
+
+    @admin.display(description="scopes")
+    def scope_list(self, rule):
+        return " ".join(rule.scopes)
+
+    @admin.action(description="Cut selected hand-overs (and every token passed on through them)")
+    def cut(self, request, queryset):
+        for rule in queryset.active():
+            delegations.cut(rule, why="admin")
+        self.message_user(request, "Hand-overs cut.")

@@ -72,3 +72,40 @@ class GrantChange(models.Model):
         if not self.before:
             return "granted"
         return "widened" if self.added and not self.removed else "narrowed" if self.removed else "changed"
+
+
+class DelegationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class Delegation(models.Model):
+    """A person's rule that one of their agents may hand work to another (RFC 8693 token
+    exchange): a token for the delegate, acting for the person, no wider than the delegator's
+    and than `scopes`. Cutting it revokes every token handed on through it."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="delegations")
+    agent = models.ForeignKey("agentauth.Agent", models.CASCADE, related_name="delegations_out")
+    delegate = models.ForeignKey("agentauth.Agent", models.CASCADE, related_name="delegations_in")
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "agent", "delegate"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="one_active_delegation_per_pair",
+            ),
+            models.CheckConstraint(condition=~models.Q(agent=models.F("delegate")), name="delegation_to_another"),
+        ]
+
+    def __str__(self):
+        return f"{self.user}: {self.agent} → {self.delegate} ({' '.join(self.scopes)})"
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None

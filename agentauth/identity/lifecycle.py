@@ -26,6 +26,7 @@ def revoke_tokens(*, agent, user=None, carrying=None):
         for token in access_tokens.exclude(expires__lte=timezone.now()):
             if token.jti and set(token.scope.split()) & set(carrying):
                 revocation.add(revocation.jti_key(token.jti), token.expires)
+                token.handed_on.all().delete()  # what was handed on from it dies with it
         return
     refresh_tokens.update(revoked=timezone.now(), access_token=None)
     # Deleting access tokens puts their jti on the revocation list (receivers.py).

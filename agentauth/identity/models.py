@@ -29,6 +29,7 @@ CLIENT_CREDENTIALS = "client_credentials"
 DEVICE_CODE = "urn:ietf:params:oauth:grant-type:device_code"
 REFRESH_TOKEN = "refresh_token"
 CIBA = "urn:openid:params:grant-type:ciba"
+TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 GRANT_TYPES = (AUTHORIZATION_CODE, CLIENT_CREDENTIALS, DEVICE_CODE, REFRESH_TOKEN, CIBA)
 DOT_GRANT_NAMES = {
     AbstractApplication.GRANT_AUTHORIZATION_CODE: AUTHORIZATION_CODE,
@@ -270,6 +271,9 @@ class Revocation(models.Model):
 # application, and an agent may hold several (Agent.allows_grant_type).
 class AccessToken(AbstractAccessToken):
     jti = models.CharField(max_length=64, blank=True, db_index=True)
+    # RFC 8693: the token this one was exchanged for. Deleting (revoking) a token deletes every
+    # token handed on from it, down the whole chain, and each goes on the revocation list.
+    parent = models.ForeignKey("self", models.CASCADE, null=True, blank=True, related_name="handed_on")
 
 
 class RefreshToken(AbstractRefreshToken):

@@ -106,9 +106,9 @@ def rebuild_cache():
     cache.set(LOADED_MARKER, 1, timeout=None)
 
 
-def is_revoked(jti, client_id):
-    """True when the token or its agent is revoked. Raises RevocationUnavailable to fail closed."""
-    keys = [jti_key(jti), agent_key(client_id)]
+def is_revoked(jti, client_ids):
+    """True when the token or any of its agents is revoked. Raises RevocationUnavailable to fail closed."""
+    keys = [jti_key(jti), *(agent_key(client_id) for client_id in client_ids)]
     answer = mirror.answer(keys)
     if answer is not None:
         return answer

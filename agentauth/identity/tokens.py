@@ -120,7 +120,7 @@ def generate_access_token(request):
     return _sign(claims)
 
 
-def store(raw, *, user, agent, scope, expires, jti, grant_type, **fields):
+def store(raw, *, user, agent, scope, expires, jti, grant_type, details=None, **fields):
     """Keep the issued token's row (hashed value, jti for revocation) and its audit record."""
     row = AccessToken(user=user, application=agent, scope=scope, expires=expires, jti=jti, **fields)
     set_token_value(row, raw)
@@ -132,18 +132,19 @@ def store(raw, *, user, agent, scope, expires, jti, grant_type, **fields):
         subject=user,
         agent=agent,
         scope=scope,
-        details={"grant_type": grant_type, "jti": jti},
+        details={"grant_type": grant_type, "jti": jti, **(details or {})},
     )
     return row
 
 
-def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
-    """Mint and record an access token outside oauthlib (the CIBA grant); returns (jwt, claims)."""
+def issue(*, user, agent, scopes, grant_type, audience=None, extra_claims=None, lifetime=None, **stored):
+    """Mint and record an access token outside oauthlib (CIBA, token exchange); returns (jwt, claims).
+    `stored` goes to `store`: the token's `parent`, audit `details`."""
     lifetime = lifetime or settings.AGENTAUTH_ACCESS_TOKEN_SECONDS
     claims = _claims(
         subject=str(user.pk),
         client_id=agent.client_id,
-        audience=settings.AGENTAUTH_API_AUDIENCE,
+        audience=audience or settings.AGENTAUTH_API_AUDIENCE,
         scopes=scopes,
         lifetime=lifetime,
     ) | (extra_claims or {})
@@ -155,9 +156,24 @@ def issue(*, user, agent, scopes, extra_claims=None, lifetime=None):
         scope=claims["scope"],
         expires=timezone.now() + timedelta(seconds=lifetime),
         jti=claims["jti"],
-        grant_type="ciba",
+        grant_type=grant_type,
+        **stored,
     )
     return raw, claims
+
+
+MAX_CHAIN = 5  # agents in one delegation chain, the holder included
+
+
+def actors(claims):
+    """RFC 8693 §4.1: the agents a token was handed on by, nearest first (from nested `act`)."""
+    found, act = [], claims.get("act")
+    while isinstance(act, dict) and len(found) < MAX_CHAIN:
+        found.append(act.get("sub"))
+        act = act.get("act")
+    if act is not None or not all(isinstance(actor, str) for actor in found):
+        raise InvalidToken("malformed act claim")
+    return found
 
 
 def _verified(raw, audience):
@@ -241,7 +257,8 @@ def verify_access_token(raw, audience=None):
         raise InvalidToken("required claims missing")
     if not isinstance(claims.get("iat"), int) or claims["iat"] > time.time() + CLOCK_SKEW_SECONDS:
         raise InvalidToken("issued in the future")
-    if revocation.is_revoked(claims["jti"], claims["client_id"]):
+    # A handed-on token dies with any agent up its chain (suspended, revoked).
+    if revocation.is_revoked(claims["jti"], [claims["client_id"], *actors(claims)]):
         raise RevokedToken(claims)
     aud = claims.get("aud")
     return AccessClaims(

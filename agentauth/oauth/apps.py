@@ -28,3 +28,4 @@ class OAuthConfig(AppConfig):
 
     def ready(self):
         _constant_time_pkce()
+        from . import exchange  # noqa: F401 - adds the token-exchange grant to the token endpoint

@@ -58,7 +58,7 @@ def main():
         authentication.authenticate(request)
 
     def revocation_check():
-        revocation.is_revoked(claims.jti, claims.client_id)
+        revocation.is_revoked(claims.jti, [claims.client_id])
 
     _timed(authenticate, WARMUP)
     with CaptureQueriesContext(connection) as queries:
@@ -105,6 +105,7 @@ def _dpop_step(claims):
             user=get_user_model().objects.get(pk=claims.subject),
             agent=Agent.objects.get(client_id=claims.client_id),
             scopes=sorted(claims.scopes),
+            grant_type="bench",
         )
     host = next((name for name in settings.ALLOWED_HOSTS if name not in ("*", "")), "localhost").lstrip(".")
     url = f"http://{host}/api/v1/documents/"

@@ -441,7 +441,9 @@ def _agent_for(user, with_token):
     )
     out = {"agent_id": agent.pk}
     if with_token:
-        out["token"], _ = tokens.issue(user=user, agent=agent, scopes=["payments:execute", "payments:read"])
+        out["token"], _ = tokens.issue(
+            user=user, agent=agent, scopes=["payments:execute", "payments:read"], grant_type="bench"
+        )
     return out
 
 

@@ -34,6 +34,7 @@ def test_metadata_lists_every_endpoint(client, catalogue, settings):
         "refresh_token",
         "urn:ietf:params:oauth:grant-type:device_code",
         "urn:openid:params:grant-type:ciba",
+        "urn:ietf:params:oauth:grant-type:token-exchange",
     }
     assert metadata["backchannel_token_delivery_modes_supported"] == ["poll", "ping"]
     assert metadata["authorization_details_types_supported"] == ["payment_initiation"]
