@@ -3,7 +3,8 @@
 `make mcp-example` serves it at http://127.0.0.1:8010/mcp (MCP_PORT, MCP_RESOURCE). MCP clients
 discover AgentAuth from its RFC 9728 document, get the person's consent, and call its tools with a
 token whose `aud` is this server. Tokens are checked offline against AgentAuth's JWKS (signature,
-issuer, audience, expiry, scopes): no database access on the way in. Two tools:
+issuer, audience, expiry, scopes) by the agent SDK's `AsyncTokenVerifier`: no database access on
+the way in. Two tools:
 
 - `list_documents` (documents:read) reads the person's documents;
 - `pay` (payments:execute) asks the person first, through the same approval as the payments API:
@@ -19,8 +20,7 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "agentauth.settings")
 django.setup()
 
-import anyio  # noqa: E402
-import jwt  # noqa: E402
+from agentauth_client import AsyncTokenVerifier, TokenError, TransportError  # noqa: E402
 from asgiref.sync import sync_to_async  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
@@ -43,34 +43,26 @@ SCOPES = ["documents:read", "payments:execute"]
 
 
 class AgentAuthTokens(TokenVerifier):
-    """RFC 9068 access tokens from AgentAuth, verified offline: its JWKS, fetched and cached."""
+    """RFC 9068 access tokens from AgentAuth, verified offline by the agent SDK's resource-server
+    helper (`agentauth_client.AsyncTokenVerifier`): its JWKS, fetched and cached; issuer, this
+    server as audience, expiry, `typ: at+jwt`."""
 
     def __init__(self):
-        self.keys = jwt.PyJWKClient(f"{settings.AGENTAUTH_ISSUER}/.well-known/jwks.json", cache_keys=True)
+        self.verifier = AsyncTokenVerifier(settings.AGENTAUTH_ISSUER, audience=RESOURCE)
 
     async def verify_token(self, token):
         try:
-            key = await anyio.to_thread.run_sync(self.keys.get_signing_key_from_jwt, token)
-            claims = jwt.decode(
-                token,
-                key.key,
-                algorithms=["ES256"],
-                issuer=settings.AGENTAUTH_ISSUER,
-                audience=RESOURCE,
-                options={"require": ["exp", "iss", "aud", "sub", "client_id", "jti"]},
-            )
-        except (jwt.PyJWTError, OSError):
+            claims = await self.verifier.verify_token(token)
+        except (TokenError, TransportError):
             return None
-        if jwt.get_unverified_header(token).get("typ") != "at+jwt":
-            return None  # RFC 9068 §4: not an access token
         return AccessToken(
             token=token,
-            client_id=claims["client_id"],
-            scopes=claims.get("scope", "").split(),
-            expires_at=claims["exp"],
+            client_id=claims.client_id,
+            scopes=str(claims.raw.get("scope", "")).split(),
+            expires_at=claims.expires_at,
             resource=RESOURCE,
-            subject=claims["sub"],
-            claims=claims,
+            subject=claims.subject,
+            claims=dict(claims.raw),
         )
 
 

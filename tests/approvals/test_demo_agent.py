@@ -11,7 +11,7 @@ from approvals.models import ApprovalRequest
 from examples.models import Payment
 
 from ..factories import UserFactory
-from ..servers import asgi_server
+from ..servers import asgi_server, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +19,8 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 def run_demo_agent_and_approve(meanwhile=lambda: None):
     demo = UserFactory(username="demo")
     out = io.StringIO()
-    with asgi_server() as server:
+    port = free_port()  # the agent finds the server from its issuer's metadata: serve at the issuer
+    with asgi_server(port=port, AGENTAUTH_ISSUER=f"http://127.0.0.1:{port}") as server:
         agent = threading.Thread(
             target=call_command,
             args=["demo_agent", "--amount", "120", "--currency", "EUR", "--server", server],
