@@ -20,13 +20,14 @@ for candidate in $$(ls -d $$root/versions/3.1[2-9]*/bin/python 2>/dev/null | sor
 done; exit 1
 endef
 
-.PHONY: help run test stress worker beat scale-demo mcp-example lint format bench venv venv-dev migrate clean
+.PHONY: help run test stress worker beat scale-demo mcp-example lint format bench bench-profile venv venv-dev migrate clean
 
 help:
 	@echo "make run      serve the portal on http://$(HOST):$(PORT) (embedded: SQLite, no other servers)"
 	@echo "make test     run the whole test suite"
 	@echo "make worker   Celery worker (needs REDIS_URL)    make beat   Celery beat (needs REDIS_URL)"
 	@echo "make lint     ruff check + format check         make bench  benchmark suite"
+	@echo "make bench-profile  where the CPU per request goes (PROFILE_ARGS=--gil: Python CPU only)"
 
 $(VENV)/.runtime: requirements.txt
 	@python=$$($(FIND_PYTHON)) || { echo "AgentAuth needs Python 3.12 or newer (Django 6.1). Install one, e.g. 'pyenv install 3.12', and retry." >&2; exit 1; }; \
@@ -93,6 +94,10 @@ format: venv-dev
 # Side by side with stock DOT and Authlib (built in bench/.venv-baselines); needs PostgreSQL and Redis.
 bench: venv-dev
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Where the CPU of a token request and an API call goes (py-spy under wrk): bench/results/profiles/.
+bench-profile: venv-dev
+	$(PY) bench/profile.py $(PROFILE_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -4,24 +4,38 @@ Pushes are hints: the channel layer may drop them, and the database stays the tr
 only after commit, and a push that fails (Redis down) is logged, never raised.
 """
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.urls import reverse
 
+from agentauth.lib.background_loop import background
 from approvals.cards import card
 from approvals.groups import approval_group, person_group
 
 log = logging.getLogger(__name__)
+SEND_TIMEOUT = 2  # seconds a caller waits for a push; a hint is not worth longer
 
 
-def send(group, message):
+def send(group, message, *more):
+    """group_send `message` to `group` (and each further (group, message) pair), concurrently."""
+    deliveries = [(group, message), *more]
+    layer = get_channel_layer()
+
+    async def deliver():
+        await asyncio.gather(*(layer.group_send(group, message) for group, message in deliveries))
+
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        if isinstance(layer, InMemoryChannelLayer):
+            async_to_sync(deliver)()  # its queues belong to the loop the consumers run on
+        else:
+            background.run(deliver(), SEND_TIMEOUT)  # one connection pool for the process's life
     except Exception:
-        log.warning("push to %s failed; screens will catch up from the database", group, exc_info=True)
+        groups = ", ".join(group for group, _ in deliveries)
+        log.warning("push to %s failed; screens will catch up from the database", groups, exc_info=True)
 
 
 def approval_changed(approval, event_type):
@@ -29,8 +43,11 @@ def approval_changed(approval, event_type):
     payload = {"type": "approval.event", "event": event_type, "approval": card(approval)}
 
     def push():
-        send(person_group(approval.user_id), payload)
-        send(approval_group(approval.pk), {"type": "approval.event", "event": event_type})
+        send(
+            person_group(approval.user_id),
+            payload,
+            (approval_group(approval.pk), {"type": "approval.event", "event": event_type}),
+        )
 
     transaction.on_commit(push)
 

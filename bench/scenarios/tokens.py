@@ -5,7 +5,10 @@ Django's MD5 hasher first, and Authlib's Django integration; the baselines under
 2 sync workers. AgentAuth is measured under both gunicorn and uvicorn (the server choice).
 """
 
-from ..harness import report
+import json
+
+from ..harness import paths, proc, report
+from ..harness.budget import OutOfTime
 from ..harness.measure import compare
 
 SCENARIO = "1 token endpoint"
@@ -64,4 +67,39 @@ def run(prepared, budget):
     rows.append(report.row(SCENARIO, "failed requests under load", aa.errors, "", "0", met=aa.errors == 0))
     if "agentauth-other" in loads:
         rows.append(report.server_choice_row(SCENARIO, UNIT, loads, production, other))
-    return {"rows": rows, "notes": notes}
+    rule_rows, rule_notes = rule_costs(production, loads.get("authlib"), budget)
+    return {"rows": rows + rule_rows, "notes": notes + rule_notes}
+
+
+RULES = {  # bench/inprocess/token_rules.py's parts, and what each is for
+    "agent": "the agent, its owner and registered scopes (client authentication, scope ceiling)",
+    "grant": "the person's standing grant, locked against a concurrent narrowing",
+    "token_row": "the token's row (revoking one token, the agent page, refresh families)",
+    "audit": "the token's audit record",
+    "sign": "the ES256 signature",
+    "rate_limit": "the rate limiter (two buckets, one Lua call)",
+}
+
+
+def rule_costs(system, authlib, budget):
+    """Where a token's CPU goes, rule by rule, in process (bench/inprocess/token_rules.py)."""
+    try:
+        argv = [paths.PRODUCT_PYTHON, "-m", "bench.inprocess.token_rules"]
+        costs = json.loads(proc.run(argv, timeout=budget.allow(60, at_least=20), env=system.env))
+    except (proc.CommandFailed, OutOfTime, ValueError) as failure:
+        return [], [f"Token rules: not measured: {str(failure).splitlines()[0]}"]
+    rest = costs["whole"] - sum(costs[name] for name in RULES)
+    rows = [report.row(SCENARIO, "server CPU per token, in process", costs["whole"], "ms", "informative")]
+    rows += [report.row(SCENARIO, f"of which {what}", costs[name], "ms", "informative") for name, what in RULES.items()]
+    rows.append(report.row(SCENARIO, "of which oauthlib, DOT and Django's request handling", rest, "ms", "informative"))
+    notes = [
+        "Token rules: CPU per call in process, the median of 5 rounds of 100 after 30 warm-up calls, each piece "
+        "timed alone with the functions the endpoint runs (bench/inprocess/token_rules.py)."
+    ]
+    if authlib is not None and authlib.cpu_ms_per_request:
+        notes.append(
+            f"Authlib's whole request costs {authlib.cpu_ms_per_request:.1f} ms of server CPU under load; the database "
+            f"work AgentAuth's rules need (agent, grant, token row, audit record) costs "
+            f"{sum(costs[name] for name in ('agent', 'grant', 'token_row', 'audit')):.1f} ms in process."
+        )
+    return rows, notes
