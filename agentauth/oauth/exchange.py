@@ -86,6 +86,8 @@ def _subject(raw, agent):
         raise Refused("invalid_request", "subject_token was not issued to this agent.")
     if subject.raw.get("cnf") and subject.raw["cnf"].get("jkt") != dpop.bound_key():
         raise Refused("invalid_request", "subject_token is DPoP-bound: prove its key with a DPoP proof.")
+    if "authorization_details" in subject.raw:  # redeemed once, by its own jti (CIBA)
+        raise Refused("invalid_request", "A token for one approved action cannot be exchanged.")
     return subject
 
 
@@ -128,8 +130,6 @@ def _issue(request, subject, agent, target, person, granted, chain, rule):
         extra["act"] = _act(chain)
     elif "act" in subject.raw:
         extra["act"] = subject.raw["act"]
-    if "authorization_details" in subject.raw:
-        extra["authorization_details"] = subject.raw["authorization_details"]
     raw, claims = tokens.issue(
         user=person,
         agent=target,

@@ -236,3 +236,19 @@ def test_an_expired_subject_token_is_refused(oauth, chain, alice, expired_for):
 
 def test_the_server_metadata_lists_the_grant(client):
     assert EXCHANGE in client.get("/.well-known/oauth-authorization-server").json()["grant_types_supported"]
+
+
+def test_a_token_for_one_approved_action_is_not_handed_on(oauth, chain, alice):
+    a, b, _ = chain
+    details = [{"type": "payment_initiation", "instructedAmount": {"currency": "EUR", "amount": "950"}}]
+    approved, _ = tokens.issue(
+        user=alice,
+        agent=a,
+        scopes=["documents:read"],
+        extra_claims={"authorization_details": details},
+        grant_type="ciba",
+    )
+
+    for params in ({"audience": b.client_id}, {}):
+        refused = exchange(oauth, a, approved, **params)
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
