@@ -264,8 +264,10 @@ class Prepared:
 
 def deploy_check(timeout):
     """`manage.py check --deploy` under the bench's AgentAuth environment: the shape is production's."""
+    collect = [paths.PRODUCT_PYTHON, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"]
     argv = [paths.PRODUCT_PYTHON, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
     try:
+        proc.run(collect, timeout=timeout, env=agentauth_env())  # as the image does: production serves the manifest
         return proc.run(argv, timeout=timeout, env=agentauth_env()).strip()
     except proc.CommandFailed as failure:
         return f"not clean: {str(failure).splitlines()[0]}"

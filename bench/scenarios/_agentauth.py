@@ -220,6 +220,11 @@ class Fleet:
         argv = [str(BIN / "uvicorn"), "agentauth.asgi:application", "--host", "127.0.0.1", "--port", str(port)]
         return self.spawn(name, [*argv, "--lifespan", "off", "--proxy-headers"], **env)
 
+    def gunicorn(self, name, port, **env):
+        """The Procfile's `web`: gunicorn with 2 sync workers."""
+        argv = [str(BIN / "gunicorn"), "agentauth.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
+        return self.spawn(name, argv, **env)
+
     def celery_worker(self, name="worker"):
         argv = [str(BIN / "celery"), "-A", "agentauth", "worker", "--pool", "solo", "--loglevel", "WARNING"]
         argv += ["--without-gossip", "--without-mingle", "--hostname", f"bench-{os.getpid()}@%h"]

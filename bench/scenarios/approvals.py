@@ -1,8 +1,11 @@
-"""Scenario 3: the approval round trip across two ASGI processes and the Redis channel layer.
+"""Scenario 3: the approval round trip across processes and the Redis channel layer, routed as the
+Caddyfile routes production: the agent's payment POST and the person's decision to `web`
+(gunicorn, 2 workers, as the Procfile runs it), the agent's long-poll to `live` A, the person's
+socket to `live` B (uvicorn each).
 
-Leg a: an agent's POST /api/v1/payments/ (process A) is sent → `approval.created` arrives on its
-person's socket (process B). Leg b: the person's decision POST (process B) is sent → the agent's
-pending long-poll `GET status_url?wait=30` (process A) returns with the decision. Both legs cross
+Leg a: an agent's POST /api/v1/payments/ (web) is sent → `approval.created` arrives on its
+person's socket (live B). Leg b: the person's decision POST (web) is sent → the agent's
+pending long-poll `GET status_url?wait=30` (live A) returns with the decision. Both legs cross
 processes, so they go through Redis. 50 agent/person pairs, one approval each per round, all 50
 fired at once; a warm-up round, then measured rounds while the budget allows.
 
@@ -20,6 +23,7 @@ import uuid
 import httpx
 from websockets.asyncio.client import connect
 
+from ..harness.proc import group_cpu_seconds
 from . import _agentauth as aa
 
 SCENARIO = "3 approval round trip"
@@ -59,12 +63,12 @@ async def after(delay, work):
     return await work
 
 
-async def ask(http, base_a, person, memo):
+async def ask(http, base_web, person, memo):
     """Leg a, agent side: POST a payment that needs approval; returns (sent, approval id, path)."""
     body = {"amount": "120.00", "currency": "EUR", "to": "Bench Shop", "memo": memo}
     headers = {"Authorization": f"Bearer {person.info['token']}", "Idempotency-Key": uuid.uuid4().hex}
     sent = time.monotonic()
-    response = await http.post(f"{base_a}/api/v1/payments/", json=body, headers=headers)
+    response = await http.post(f"{base_web}/api/v1/payments/", json=body, headers=headers)
     if response.status_code != 202:
         raise RuntimeError(f"payment POST answered {response.status_code}: {response.text[:500]}")
     answer = response.json()
@@ -90,10 +94,10 @@ async def decide(http, base_b, person, approval_id):
     return sent, time.monotonic()
 
 
-async def load_key_cache(http, base_a, person):
+async def load_key_cache(http, base, person):
     """One authenticated call before any concurrent ones: a cold process that verifies several
     tokens at once can see its key cache half-built and refuse valid tokens (see the report)."""
-    response = await http.get(f"{base_a}/api/v1/payments/", headers={"Authorization": f"Bearer {person.info['token']}"})
+    response = await http.get(f"{base}/api/v1/payments/", headers={"Authorization": f"Bearer {person.info['token']}"})
     response.raise_for_status()
 
 
@@ -110,17 +114,20 @@ async def wait_for_events(people, memos, timeout=15.0):
 async def one_round(name, spread, people, clients, bases, rng):
     """One approval per pair, each asked (then decided) at a random moment within `spread`
     seconds (0: all at once). Returns (leg a seconds, leg b seconds, decision POST seconds)."""
-    (http_a, http_b), (base_a, base_b) = clients, bases
+    (http_web, http_a), (base_web, base_a) = clients[:2], bases[:2]
     memos = [f"bench-{name}-p{i}" for i in range(len(people))]
     asked = await asyncio.gather(
-        *(after(rng.uniform(0, spread), ask(http_a, base_a, p, m)) for p, m in zip(people, memos, strict=True))
+        *(after(rng.uniform(0, spread), ask(http_web, base_web, p, m)) for p, m in zip(people, memos, strict=True))
     )
     await wait_for_events(people, memos)
     leg_a = [p.created[m] - a[0] for p, m, a in zip(people, memos, asked, strict=True)]
     polls = [asyncio.create_task(long_poll(http_a, base_a, p, a[2])) for p, a in zip(people, asked, strict=True)]
     await asyncio.sleep(PARK_SECONDS)
     decided = await asyncio.gather(
-        *(after(rng.uniform(0, spread), decide(http_b, base_b, p, a[1])) for p, a in zip(people, asked, strict=True))
+        *(
+            after(rng.uniform(0, spread), decide(http_web, base_web, p, a[1]))
+            for p, a in zip(people, asked, strict=True)
+        )
     )
     returned = await asyncio.gather(*polls)
     wrong = [status for _, status in returned if status not in ("approved", "executed")]
@@ -133,14 +140,15 @@ async def one_round(name, spread, people, clients, bases, rng):
 async def measure(data, bases, deadline, pids):
     """Warm-up, then rounds while the budget allows: spread, burst, then spread again."""
     rng = random.Random(3)
-    people = [Person(info, data["cookies"], bases[1]) for info in data["persons"]]
+    people = [Person(info, data["cookies"], bases[2]) for info in data["persons"]]
     readers = [await person.open() for person in people]
     # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under us.
     limits = httpx.Limits(max_connections=4 * PAIRS, max_keepalive_connections=4 * PAIRS, keepalive_expiry=3)
     clients = tuple(httpx.AsyncClient(timeout=30, limits=limits) for _ in bases)
     results = {"spread": ([], [], []), "burst": ([], [], [])}
-    async with clients[0], clients[1]:
-        await load_key_cache(clients[0], bases[0], people[0])
+    async with clients[0], clients[1], clients[2]:
+        for client, base in zip(clients[:2], bases[:2], strict=True):
+            await load_key_cache(client, base, people[0])
         await one_round("warm", 1.0, people, clients, bases, rng)  # pools, imports, keep-alive
         usage = Usage(pids)
         for number, mode in enumerate(["spread", "burst"] + ["spread"] * (MAX_SPREAD_ROUNDS - 1)):
@@ -168,12 +176,12 @@ class Usage:
     def __init__(self, pids):
         self.pids, self.lag = pids, aa.LoopLag().start()
         self.wall, self.client = time.monotonic(), time.process_time()
-        self.servers = [aa.cpu_seconds(pid) for pid in pids]
+        self.servers = [group_cpu_seconds(pid) for pid in pids]
         self.aborted = []
 
     def stop(self, approvals):
         wall = time.monotonic() - self.wall
-        used = [aa.cpu_seconds(pid) - before for pid, before in zip(self.pids, self.servers, strict=True)]
+        used = [group_cpu_seconds(pid) - before for pid, before in zip(self.pids, self.servers, strict=True)]
         self.shares = [cpu / wall for cpu in used]
         self.ms_per_approval = [cpu * 1000 / max(approvals, 1) for cpu in used]
         self.client_share = (time.process_time() - self.client) / wall
@@ -204,20 +212,23 @@ def run(budget_seconds: float = 90.0) -> dict:
     started = time.monotonic()
     deadline = started + budget_seconds - 10  # room to stop the processes and drop the database
     aa.raise_fd_limit()
-    ports = aa.free_port(), aa.free_port()
+    ports = aa.free_port(), aa.free_port(), aa.free_port()
     bases = tuple(f"http://127.0.0.1:{port}" for port in ports)
+    names = ("web", "live-a", "live-b")
     with aa.interruptible():
         try:
             with aa.Fleet() as fleet:
                 aa.empty_stack()
-                fleet.uvicorn("web-a", ports[0])
-                fleet.uvicorn("web-b", ports[1])
+                fleet.gunicorn("web", ports[0])
+                fleet.uvicorn("live-a", ports[1])
+                fleet.uvicorn("live-b", ports[2])
                 fleet.celery_worker()
                 setup = aa.migrate()
                 data = aa.seed({"persons": PAIRS, "agents": PAIRS, "tokens": True})
-                for name, base in zip(("web-a", "web-b"), bases, strict=True):
+                for name, base in zip(names, bases, strict=True):
                     aa.wait_healthy(fleet, name, base)
-                pids = [fleet.processes[name].pid for name in ("web-a", "web-b", "worker")]
+                # each in a process group of its own: gunicorn's workers count with their master
+                pids = [fleet.processes[name].pid for name in (*names, "worker")]
                 results, usage = asyncio.run(measure(data, bases, deadline, pids))
                 fleet.check_alive("worker")
         finally:
@@ -240,20 +251,22 @@ def report(results, usage, setup, elapsed):
             f"p50 {decision['p50']:.0f} / p99 {decision['p99']:.0f} ms."
         )
     notes += [f"A {mode} round was still running at the budget's deadline: dropped." for mode in usage.aborted]
-    (share_a, share_b, share_w), (ms_a, ms_b, ms_w) = usage.shares, usage.ms_per_approval
+    (share_web, share_a, share_b, share_w), (ms_web, ms_a, ms_b, ms_w) = usage.shares, usage.ms_per_approval
     notes += [
         f"{PAIRS} agent/person pairs, one approval each per round, so {PAIRS} approvals are open at once "
         f"({PAIRS} sockets on B, {PAIRS} long-polls parked on A). spread: each pair asks, then decides, at a "
-        f"random moment within {SPREAD_SECONDS:g} s (about {PAIRS / SPREAD_SECONDS:g}/s per process); burst: "
-        f"all {PAIRS} at the same instant. Agents talk to uvicorn A, persons' sockets and decisions to uvicorn B: "
-        "both legs cross processes through the Redis channel layer; Celery solo worker, PostgreSQL, DEBUG=False.",
+        f"random moment within {SPREAD_SECONDS:g} s (about {PAIRS / SPREAD_SECONDS:g}/s); burst: all {PAIRS} at the "
+        "same instant. Routed as the Caddyfile routes production: payment and decision POSTs to web (gunicorn, "
+        "2 workers), long-polls to live A, persons' sockets to live B (uvicorn each): both legs cross processes "
+        "through the Redis channel layer; Celery solo worker, PostgreSQL, DEBUG=False.",
         "ratio = baseline / ours: p50 rows divide the 2,500 ms mean detection delay of a 5 s poll (CIBA default "
         "interval, uniform phase) by our p50; p99 rows divide its 4,950 ms p99 by our p99, i.e. how many "
         "times sooner the person sees the request / the agent sees the decision.",
-        f"Server CPU per approval: web A {ms_a:.0f} ms (payment POST + long-poll), web B {ms_b:.0f} ms "
-        f"(decision + pushes), worker {ms_w:.0f} ms; CPU share (1.0 = one of 2 cores) A {share_a:.2f}, "
-        f"B {share_b:.2f}, worker {share_w:.2f}; bench client {usage.client_share:.2f}, its loop lag p99 "
-        f"{usage.lags.get('p99_ms', 0):.0f} / max {usage.lags.get('max_ms', 0):.0f} ms; machine load average "
+        f"Server CPU per approval: web {ms_web:.0f} ms (payment and decision POSTs), live A {ms_a:.0f} ms "
+        f"(long-poll), live B {ms_b:.0f} ms (socket pushes), worker {ms_w:.0f} ms; CPU share (1.0 = one of "
+        f"2 cores) web {share_web:.2f}, A {share_a:.2f}, B {share_b:.2f}, worker {share_w:.2f}; bench client "
+        f"{usage.client_share:.2f}, its loop lag p99 {usage.lags.get('p99_ms', 0):.0f} / max "
+        f"{usage.lags.get('max_ms', 0):.0f} ms; machine load average "
         f"{usage.load:.1f} (2 cores, shared).",
         f"AGENTAUTH_RATE_* raised; the payments:execute bucket (30/min per agent) is hard-coded but each agent "
         f"asks at most 4 times. migrate {setup:.1f} s; whole scenario {elapsed:.1f} s.",

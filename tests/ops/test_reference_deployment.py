@@ -22,6 +22,6 @@ def test_compose_runs_every_process_kind_from_executables_we_install():
 
 def test_the_proxy_sends_live_traffic_to_live_and_hides_metrics():
     caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
-    assert "@live path /ws/* /api/v1/approvals/*" in caddyfile
+    assert "@live {\n\t\tpath /ws/* /api/v1/approvals/*\n\t\tnot path */decision /api/v1/approvals/\n\t}" in caddyfile
     assert "reverse_proxy @live live-1:8000 live-2:8000" in caddyfile
     assert "@metrics path /metrics\n\trespond @metrics 404" in caddyfile
