@@ -31,6 +31,8 @@ PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 # keeps /ws/ and the approval long-polls; scenario 1 and 2 measure both servers in every run.
 PRODUCTION_SERVER = "gunicorn"
 # The Procfile's uvicorn flags, less its access log (gunicorn logs no requests either).
+# Sync workers per gunicorn, the same for every system (BENCH_WORKERS: try another count for all).
+WORKERS = os.getenv("BENCH_WORKERS", "2")
 UVICORN_FLAGS = ("--workers", "2", "--lifespan", "off", "--proxy-headers", "--no-access-log")
 
 AGENTAUTH_DB = "agentauth_bench"
@@ -93,7 +95,7 @@ class System:
         if self.server == "uvicorn":
             return [paths.PRODUCT_BIN / "uvicorn", self.app, "--host", "127.0.0.1", "--port", port, *UVICORN_FLAGS]
         binary = (paths.PRODUCT_BIN if self.cwd == paths.REPO else paths.BASELINE_BIN) / "gunicorn"
-        return [binary, self.app, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
+        return [binary, self.app, "--workers", WORKERS, "--bind", f"127.0.0.1:{port}", "--no-control-socket"]
 
     def start(self):
         """Start the server on a free port; the caller waits for it (proc.Server.wait_healthy)."""
@@ -128,7 +130,7 @@ def api_requests(tokens, path="/api/v1/documents/"):
 
 def agentauth(server="gunicorn", app=None, **extra_env):
     default_app = "agentauth.asgi:application" if server == "uvicorn" else "agentauth.wsgi:application"
-    workers = "uvicorn, 2 workers" if server == "uvicorn" else "gunicorn, 2 sync workers"
+    workers = "uvicorn, 2 workers" if server == "uvicorn" else f"gunicorn, {WORKERS} sync workers"
     return System(
         name=f"agentauth-{server}" + ("-" + "-".join(sorted(extra_env)).lower() if extra_env else ""),
         label=f"AgentAuth ({workers})",
@@ -141,7 +143,7 @@ def agentauth(server="gunicorn", app=None, **extra_env):
 def dot(fast_hasher=False):
     return System(
         name="dot-fast-hasher" if fast_hasher else "dot-stock",
-        label="DOT, MD5 hasher (gunicorn, 2 sync)" if fast_hasher else "DOT stock, PBKDF2 (gunicorn, 2 sync)",
+        label=f"{'DOT, MD5 hasher' if fast_hasher else 'DOT stock, PBKDF2'} (gunicorn, {WORKERS} sync)",
         app="dotsite.wsgi:application",
         env=_base_env() | {"BENCH_DB_NAME": DOT_DB, "BENCH_FAST_HASHER": "1" if fast_hasher else "0"},
         cwd=DOT_DIR,
@@ -151,7 +153,7 @@ def dot(fast_hasher=False):
 def authlib():
     return System(
         name="authlib",
-        label="Authlib Django (gunicorn, 2 sync)",
+        label=f"Authlib Django (gunicorn, {WORKERS} sync)",
         app="authlibsite.wsgi:application",
         env=_base_env() | {"BENCH_DB_NAME": AUTHLIB_DB},
         cwd=AUTHLIB_DIR,

@@ -32,7 +32,9 @@ def run(prepared, budget):
     other = prepared.agentauth("uvicorn" if production.server == "gunicorn" else "gunicorn")
     # The secret hasher plays no part in API calls: DOT's clients are the fast variant's only so
     # that minting their 32 tokens does not take 32 PBKDF2 rounds.
-    dot = dataclasses.replace(prepared.dot(fast_hasher=True), label="DOT, token looked up per call (gunicorn, 2 sync)")
+    dot = dataclasses.replace(
+        prepared.dot(fast_hasher=True), label=f"DOT, token looked up per call (gunicorn, {systems.WORKERS} sync)"
+    )
     entries = {"dot": dot, "agentauth": production, "agentauth-other": other}
     loads, failures = compare(
         [(key, system, with_tokens(system)) for key, system in entries.items()], prepared, budget, "api"
