@@ -45,7 +45,8 @@ def allow(user, agent, delegate, scopes):
 
 @transaction.atomic
 def cut(rule, why="person"):
-    """End the rule and revoke the tokens handed on through it (and those handed on from them)."""
+    """End the rule and revoke the tokens handed on through it (and those handed on from them).
+    `why`: "person" (its page), "replaced" (the person set a new rule), "admin"."""
     locked = Delegation.objects.select_for_update().get(pk=rule.pk)
     if not locked.is_active:
         return locked
@@ -56,10 +57,11 @@ def cut(rule, why="person"):
     )
     revoked = handed_on.count()
     handed_on.delete()  # cascades down the chain; every deleted token's jti is denylisted
+    by_person = why in ("person", "replaced")
     trail.record(
         "delegation.cut",
-        actor_type="person" if why == "person" else "system",
-        actor=locked.user.get_username() if why == "person" else "",
+        actor_type="person" if by_person else "admin" if why == "admin" else "system",
+        actor=locked.user.get_username() if by_person else "",
         subject=locked.user,
         agent=locked.agent,
         scope=locked.scopes,

@@ -252,3 +252,13 @@ def test_a_token_for_one_approved_action_is_not_handed_on(oauth, chain, alice):
     for params in ({"audience": b.client_id}, {}):
         refused = exchange(oauth, a, approved, **params)
         assert refused.status_code == 400 and refused.json()["error"] == "invalid_request"
+
+
+def test_rules_and_cuts_are_audited_with_who_did_them(chain, alice):
+    a, b, _ = chain
+    delegations.cut(delegations.active(alice, a, b), why="admin")
+
+    allowed = AuditEvent.objects.filter(event="delegation.allowed").order_by("id").first()
+    cut = AuditEvent.objects.get(event="delegation.cut")
+    assert allowed.actor_type == "person" and allowed.details["delegate"] == b.client_id
+    assert cut.actor_type == "admin" and cut.details["why"] == "admin"
