@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from agentauth.consent import delegations
 from agentauth.identity.models import Agent
 from agentauth.lib import numbers, ratelimit
 from passkeys import ceremonies, freshness
@@ -44,7 +45,11 @@ def detail(request, approval_id):
     return render(
         request,
         "approvals/detail.html",
-        {"approval": approval, "needs_reauth": needs_fresh_sign_in(request, approval)},
+        {
+            "approval": approval,
+            "needs_reauth": needs_fresh_sign_in(request, approval),
+            "handed_on_by": delegations.handed_on_by(approval.token_jti),
+        },
     )
 
 

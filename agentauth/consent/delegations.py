@@ -71,6 +71,17 @@ def cut(rule, why="person"):
     return locked
 
 
+def handed_on_by(jti):
+    """The agents a token was handed on through, first first (empty for a token of its own);
+    what the approval page shows beside the agent that asks."""
+    token = AccessToken.objects.select_related("parent__application").filter(jti=jti).first() if jti else None
+    link, agents = token.parent if token else None, []
+    while link is not None:
+        agents.insert(0, link.application)
+        link = link.parent
+    return agents
+
+
 def chains(user, agent):
     """The live tokens handed on to or from `agent` for this person, each with its whole chain of
     agent names (the person's own agent first), for the agent's page."""

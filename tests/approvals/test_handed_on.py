@@ -1,0 +1,64 @@
+"""An approval asked for with a token handed on between agents shows the person the whole chain."""
+
+from urllib.parse import urlencode
+
+from django.test import Client
+
+from agentauth.consent import delegations
+from agentauth.oauth.exchange import ACCESS_TOKEN_TYPE
+from agentauth.oauth.registration import register_agent
+
+from ..conftest import basic_auth
+
+PAYING = ["payments:execute", "payments:read"]
+
+
+def agent_of(person, name):
+    agent, secret = register_agent(name=name, owner=person, grant_types=["client_credentials"], grant_scopes=PAYING)
+    agent.plain_secret = secret
+    return agent
+
+
+def token(client, agent, **params):
+    data = {"grant_type": "client_credentials"} | params
+    answer = client.post("/o/token/", urlencode(data), "application/x-www-form-urlencoded", **basic_auth(agent))
+    assert answer.status_code == 200, answer.content
+    return answer.json()["access_token"]
+
+
+def test_the_approval_page_names_the_agents_that_handed_the_work_on(client, alice, catalogue):
+    planner, shopper = agent_of(alice, "Planner"), agent_of(alice, "Shopper")
+    delegations.allow(alice, planner, shopper, PAYING)
+    handed = token(
+        client,
+        planner,
+        grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token=token(client, planner),
+        subject_token_type=ACCESS_TOKEN_TYPE,
+        audience=shopper.client_id,
+    )
+
+    asked = Client().post(
+        "/api/v1/payments/",
+        {"amount": "950.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 7"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {handed}",
+    )
+    assert asked.status_code == 202, asked.content
+    client.force_login(alice)
+    page = client.get(f"/approvals/{asked.json()['approval_id']}/").content.decode()
+
+    assert "Handed on by" in page and 'Planner</a> → <span class="agent-name">Shopper' in page
+
+
+def test_an_agents_own_request_names_no_chain(client, alice, catalogue):
+    shopper = agent_of(alice, "Shopper")
+    asked = Client().post(
+        "/api/v1/payments/",
+        {"amount": "950.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 8"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token(client, shopper)}",
+    )
+    client.force_login(alice)
+
+    assert "Handed on by" not in client.get(f"/approvals/{asked.json()['approval_id']}/").content.decode()
