@@ -11,7 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from psycopg_pool import ConnectionPool
+
+from agentauth.lib.pool_check import check_idle_connection
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -128,8 +129,9 @@ if DATABASE_URL:
             "max_size": env_int("DATABASE_POOL_SIZE", 20),
             # A request that waits longer for a connection is better answered 503 (Retry-After).
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
-            # Connections killed by the server (restart, pg_terminate_backend) are replaced on checkout.
-            "check": ConnectionPool.check_connection,
+            # Connections killed by the server (restart, pg_terminate_backend) are replaced on checkout,
+            # asked with one empty query when idle for a second or more (agentauth.lib.pool_check).
+            "check": check_idle_connection,
         }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
