@@ -12,6 +12,9 @@ PERSON = "carol"
 def signed_in(issuer, username=PERSON):
     """The person's browser: a session signed in through the sign-in form."""
     session = requests.Session()
+    # A new connection per request: a kept-alive one the server closed meanwhile fails a POST
+    # ("Remote end closed connection"), which is not retried.
+    session.headers["Connection"] = "close"
     session.get(f"{issuer}/accounts/login/", timeout=10)
     answer = session.post(
         f"{issuer}/accounts/login/",
