@@ -29,6 +29,8 @@ SUBJECT_TOKEN_TYPES = {ACCESS_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"
 
 
 class Refused(Exception):
+    """An exchange refused with an RFC 6749 §5.2 / RFC 8693 §2.2.2 error."""
+
     def __init__(self, error, description):
         super().__init__(description)
         self.error, self.description = error, description
@@ -69,10 +71,10 @@ def _exchange(request, agent):
     if handing_on and rule is None:
         raise Refused("invalid_target", "This person has not let this agent hand work to that one.")
     granted = _scopes(form.get("scope"), subject, target, person, rule)
-    chain = [agent.client_id, *tokens.actors(subject.raw)]
-    if len(chain) >= tokens.MAX_CHAIN:
+    actors = [agent.client_id, *tokens.actors(subject.raw)]  # who has handed it on, nearest first
+    if len(actors) >= tokens.MAX_CHAIN:
         raise Refused("invalid_request", "The delegation chain is too long.")
-    return _issue(request, subject, agent, target, person, granted, chain if handing_on else None, rule)
+    return _issue(request, subject, target, person, granted, actors if handing_on else actors[1:], rule)
 
 
 def _subject(raw, agent):
@@ -120,28 +122,24 @@ def _scopes(requested, subject, target, person, rule):
     return granted
 
 
-def _issue(request, subject, agent, target, person, granted, chain, rule):
+def _issue(request, subject, target, person, granted, actors, rule):
+    """Mint the new token for `target`, handed on by `actors` (nearest first)."""
     audience = tokens.audience(request.POST.getlist("resource"), list(subject.audience), None)
     lifetime = min(settings.AGENTAUTH_ACCESS_TOKEN_SECONDS, subject.expires_at - int(time.time()))
     if lifetime < 1:  # accepted within the clock skew, but nothing of it is left to hand on
         raise Refused("invalid_request", "subject_token has expired.")
-    extra = {}
-    if chain:  # RFC 8693 §4.1: the delegating agent, and the ones before it nested inside
-        extra["act"] = _act(chain)
-    elif "act" in subject.raw:
-        extra["act"] = subject.raw["act"]
     raw, claims = tokens.issue(
         user=person,
         agent=target,
         scopes=granted,
         audience=audience,
-        extra_claims=extra,
+        extra_claims={"act": _act(actors)} if actors else None,
         lifetime=lifetime,
         grant_type="token-exchange",
         parent=AccessToken.objects.filter(jti=subject.jti).first(),
         details={
             "subject_jti": subject.jti,
-            "chain": [*reversed(chain or []), target.client_id],
+            "chain": [*reversed(actors), target.client_id],
             "delegation": rule.pk if rule else None,
         },
     )
@@ -154,9 +152,10 @@ def _issue(request, subject, agent, target, person, granted, chain, rule):
     }
 
 
-def _act(chain):
+def _act(actors):
+    """RFC 8693 §4.1: the nearest actor outermost, the ones before it nested inside."""
     act = None
-    for client_id in reversed(chain):
+    for client_id in reversed(actors):
         act = {"sub": client_id, **({"act": act} if act else {})}
     return act
 

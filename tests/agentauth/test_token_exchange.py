@@ -262,3 +262,14 @@ def test_rules_and_cuts_are_audited_with_who_did_them(chain, alice):
     cut = AuditEvent.objects.get(event="delegation.cut")
     assert allowed.actor_type == "person" and allowed.details["delegate"] == b.client_id
     assert cut.actor_type == "admin" and cut.details["why"] == "admin"
+
+
+def test_a_narrower_token_for_itself_keeps_the_chain_it_came_through(oauth, chain):
+    a, b, _ = chain
+    token_b = exchange(oauth, a, client_token(oauth, a), audience=b.client_id).json()["access_token"]
+
+    narrower = exchange(oauth, b, token_b, scope="documents:read").json()["access_token"]
+
+    assert claims(narrower)["client_id"] == b.client_id and claims(narrower)["act"] == {"sub": a.client_id}
+    issued = AuditEvent.objects.filter(event="token.issued", details__grant_type="token-exchange").order_by("id")
+    assert issued.last().details["chain"] == [a.client_id, b.client_id]
