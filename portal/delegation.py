@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from agentauth.consent import delegations
 from agentauth.consent.models import Delegation, Grant
+from agentauth.identity.models import Agent
 
 from . import services
 
@@ -16,11 +17,12 @@ def context(user, agent):
     """What the agent page shows about hand-overs from and to `agent`."""
     rules = Delegation.objects.active().filter(user=user).select_related("agent", "delegate")
     grant = Grant.objects.active().filter(user=user, agent=agent).first()
+    others = services.visible_agents(user).exclude(pk=agent.pk).filter(status=Agent.Status.ACTIVE)
     return {
         "delegations_out": rules.filter(agent=agent),
         "delegations_in": rules.filter(delegate=agent),
         "chains": delegations.chains(user, agent),
-        "delegates": services.visible_agents(user).exclude(pk=agent.pk).filter(status="active").order_by("name"),
+        "delegates": others.order_by("name"),
         "delegable_scopes": sorted(grant.scopes) if grant else [],
     }
 
