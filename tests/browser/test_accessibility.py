@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from agentauth.consent import delegations
 from agentauth.oauth.registration import register_agent
 from approvals import services
 from examples.payments import PAY
@@ -41,6 +42,10 @@ def test_no_serious_accessibility_violation_where_people_decide(browser, live_se
         redirect_uris=["https://agent.example/cb"],
         grant_scopes=["payments:execute", "documents:read"],
     )
+    helper, _ = register_agent(
+        name="Research helper", owner=person, grant_types=["client_credentials"], grant_scopes=["documents:read"]
+    )
+    delegations.allow(person, agent, helper, ["documents:read"])  # the agent page lists it, with its form
     approval, _ = services.request_approval(
         user=person,
         agent=agent,
