@@ -267,7 +267,7 @@ def asgi_process(port=None, server="daphne", **extra_env):
 def _ping_worker(broker):
     from celery import Celery
 
-    probe = Celery(broker=broker)
+    probe = Celery(broker=broker, set_as_current=False)  # else shared tasks follow it, not the eager app
     try:
         return probe.control.ping(timeout=0.5)
     finally:
