@@ -2,6 +2,8 @@
 
 from django.urls import reverse
 
+from agentauth.consent import delegations
+
 
 def card(approval):
     """What a person's screen needs to show an approval without another request."""
@@ -21,3 +23,9 @@ def card(approval):
         "reason": approval.reason,
         "url": reverse("approvals:detail", args=[approval.pk]),
     }
+
+
+def asked_by(approval):
+    """Who asks, as a notification names them: the agent, and the agents that handed it the work."""
+    via = delegations.handed_on_by(approval.token_jti)
+    return approval.agent.name + (f" (handed on by {' → '.join(agent.name for agent in via)})" if via else "")

@@ -12,6 +12,7 @@ from jwcrypto import jwt
 from agentauth.identity import keys
 from agentauth.lib import metrics, outbound
 from agentauth.monitoring.models import Alert
+from approvals.cards import asked_by
 from approvals.models import ApprovalRequest
 
 from . import push
@@ -43,7 +44,7 @@ def email_person(approval):
     send_mail(
         subject=f"Approve? {approval.describe()}"[:150],
         message=(
-            f"{approval.agent.name} asks to: {approval.describe()}\n\n"
+            f"{asked_by(approval)} asks to: {approval.describe()}\n\n"
             + "".join(f"{label}: {value}\n" for label, value in approval.facts())
             + (f"Code shown by the agent: {approval.binding_message}\n" if approval.binding_message else "")
             + f"Risk: {approval.risk}\n\n"

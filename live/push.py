@@ -22,6 +22,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
 
 from agentauth.lib import metrics, outbound
+from approvals.cards import asked_by
 
 from .models import PushSubscription
 
@@ -97,7 +98,7 @@ def message(approval):
     """What the notification says, and where it leads (absolute, from the issuer)."""
     return {
         "approval_id": approval.pk,
-        "title": f"{approval.agent.name} asks you to approve",
+        "title": f"{asked_by(approval)} asks you to approve",
         "body": approval.describe(),
         "url": settings.AGENTAUTH_ISSUER + reverse("approvals:detail", args=[approval.pk]),
         "risk": approval.risk,

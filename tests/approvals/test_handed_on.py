@@ -7,6 +7,8 @@ from django.test import Client
 from agentauth.consent import delegations
 from agentauth.oauth.exchange import ACCESS_TOKEN_TYPE
 from agentauth.oauth.registration import register_agent
+from approvals.models import ApprovalRequest
+from live import notifications, push
 
 from ..conftest import basic_auth
 
@@ -62,3 +64,27 @@ def test_an_agents_own_request_names_no_chain(client, alice, catalogue):
     client.force_login(alice)
 
     assert "Handed on by" not in client.get(f"/approvals/{asked.json()['approval_id']}/").content.decode()
+
+
+def test_the_phone_and_the_e_mail_name_them_too(client, alice, catalogue, mailoutbox):
+    planner, shopper = agent_of(alice, "Planner"), agent_of(alice, "Shopper")
+    delegations.allow(alice, planner, shopper, PAYING)
+    handed = token(
+        client,
+        planner,
+        grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
+        subject_token=token(client, planner),
+        subject_token_type=ACCESS_TOKEN_TYPE,
+        audience=shopper.client_id,
+    )
+    asked = Client().post(
+        "/api/v1/payments/",
+        {"amount": "950.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 9"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {handed}",
+    )
+    approval = ApprovalRequest.objects.get(pk=asked.json()["approval_id"])
+
+    assert push.message(approval)["title"] == "Shopper (handed on by Planner) asks you to approve"
+    notifications.email_person(approval)
+    assert "Shopper (handed on by Planner) asks to:" in mailoutbox[-1].body
