@@ -56,10 +56,15 @@ def members(cls):
             yield f"`{signature(function, name)}`", function
 
 
+def _own_init(cls):
+    """Whether the package (not object or Exception) defines how `cls` is built, maybe in a base."""
+    return any("__init__" in vars(base) for base in cls.__mro__ if base.__module__.startswith("agentauth_client"))
+
+
 def render_class(name):
     cls = getattr(agentauth_client, name)
     lines = [f"### `{name}`", ""]
-    if "__init__" in vars(cls) or hasattr(cls, "__dataclass_fields__"):
+    if _own_init(cls) or hasattr(cls, "__dataclass_fields__"):
         lines += ["```python", signature(cls, name), "```", ""]
     lines += [doc(cls), ""]
     for title, function in members(cls):

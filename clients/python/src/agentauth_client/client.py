@@ -34,37 +34,11 @@ def _request_arguments(op: Send) -> dict[str, Any]:
 
 
 class _Settings:
-    """What both clients are built from; see `Client` for the arguments."""
+    """What both clients are built from; see `Client` for the arguments (`Protocol` takes them all
+    but `timeout`)."""
 
-    def __init__(
-        self,
-        issuer: str,
-        client_id: str,
-        *,
-        client_secret: str | None = None,
-        private_key: PrivateKeyLike | None = None,
-        private_key_id: str | None = None,
-        dpop_key: DPoPKey | PrivateKeyLike | None = None,
-        scope: str | None = None,
-        resource: str | None = None,
-        token: Token | None = None,
-        on_token: Callable[[Token], None] | None = None,
-        refresh_margin: float = 30.0,
-        timeout: float = 30.0,
-    ):
-        self._protocol = Protocol(
-            issuer,
-            client_id,
-            client_secret=client_secret,
-            private_key=private_key,
-            private_key_id=private_key_id,
-            dpop_key=dpop_key,
-            scope=scope,
-            resource=resource,
-            token=token,
-            on_token=on_token,
-            refresh_margin=refresh_margin,
-        )
+    def __init__(self, issuer: str, client_id: str, *, timeout: float, **options: Any):
+        self._protocol = Protocol(issuer, client_id, **options)
         self._timeout = timeout
 
     @property

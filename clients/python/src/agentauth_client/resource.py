@@ -278,7 +278,11 @@ def _claims(raw: dict[str, Any]) -> Claims:
     )
 
 
-class _Options:
+class _Verifier:
+    """What both verifiers are built from; `TokenVerifier` documents the arguments."""
+
+    _HTTP: type = httpx.Client
+
     def __init__(
         self,
         issuer: str,
@@ -292,6 +296,7 @@ class _Options:
         refetch_interval: float = 30.0,
         replay_cache: Callable[[str, float], bool] | None = None,
         timeout: float = 5.0,
+        http: httpx.Client | httpx.AsyncClient | None = None,
     ):
         self._checks = _Verification(
             issuer,
@@ -304,10 +309,10 @@ class _Options:
             refetch_interval=refetch_interval,
             replay_cache=replay_cache,
         )
-        self._timeout = timeout
+        self._http = http or self._HTTP(timeout=timeout)
 
 
-class TokenVerifier(_Options):
+class TokenVerifier(_Verifier):
     """Verify AgentAuth access tokens for one resource server (blocking; thread-safe).
 
     Args:
@@ -320,37 +325,11 @@ class TokenVerifier(_Options):
         cache_seconds: how long fetched keys are used before they are fetched again.
         refetch_interval: an unknown `kid` fetches the keys again at most this often.
         replay_cache: `(key, expires_at) -> first time?`; default: in this process (see ReplayCache).
+        timeout: seconds before fetching the metadata or the keys gives up.
         http: an `httpx.Client` to fetch with.
     """
 
-    def __init__(
-        self,
-        issuer: str,
-        audience: str,
-        *,
-        jwks_uri: str | None = None,
-        algorithms: Collection[str] = ("ES256",),
-        leeway: float = 5.0,
-        proof_seconds: float = 60.0,
-        cache_seconds: float = 300.0,
-        refetch_interval: float = 30.0,
-        replay_cache: Callable[[str, float], bool] | None = None,
-        timeout: float = 5.0,
-        http: httpx.Client | None = None,
-    ):
-        super().__init__(
-            issuer,
-            audience,
-            jwks_uri=jwks_uri,
-            algorithms=algorithms,
-            leeway=leeway,
-            proof_seconds=proof_seconds,
-            cache_seconds=cache_seconds,
-            refetch_interval=refetch_interval,
-            replay_cache=replay_cache,
-            timeout=timeout,
-        )
-        self._http = http or httpx.Client(timeout=self._timeout)
+    _HTTP = httpx.Client
 
     def verify(
         self,
@@ -372,37 +351,10 @@ class TokenVerifier(_Options):
         return self.verify(f"Bearer {token}", scopes=scopes)
 
 
-class AsyncTokenVerifier(_Options):
+class AsyncTokenVerifier(_Verifier):
     """The asyncio twin of `TokenVerifier` (same arguments; `http` is an `httpx.AsyncClient`)."""
 
-    def __init__(
-        self,
-        issuer: str,
-        audience: str,
-        *,
-        jwks_uri: str | None = None,
-        algorithms: Collection[str] = ("ES256",),
-        leeway: float = 5.0,
-        proof_seconds: float = 60.0,
-        cache_seconds: float = 300.0,
-        refetch_interval: float = 30.0,
-        replay_cache: Callable[[str, float], bool] | None = None,
-        timeout: float = 5.0,
-        http: httpx.AsyncClient | None = None,
-    ):
-        super().__init__(
-            issuer,
-            audience,
-            jwks_uri=jwks_uri,
-            algorithms=algorithms,
-            leeway=leeway,
-            proof_seconds=proof_seconds,
-            cache_seconds=cache_seconds,
-            refetch_interval=refetch_interval,
-            replay_cache=replay_cache,
-            timeout=timeout,
-        )
-        self._http = http or httpx.AsyncClient(timeout=self._timeout)
+    _HTTP = httpx.AsyncClient
 
     async def verify(
         self,
