@@ -28,9 +28,22 @@ def token(client, agent, **params):
     return answer.json()["access_token"]
 
 
-def test_the_approval_page_names_the_agents_that_handed_the_work_on(client, alice, catalogue):
-    planner, shopper = agent_of(alice, "Planner"), agent_of(alice, "Shopper")
-    delegations.allow(alice, planner, shopper, PAYING)
+def ask_to_pay(bearer, memo):
+    """The agent holding `bearer` asks to pay 950 EUR (above the limit: the person decides)."""
+    asked = Client().post(
+        "/api/v1/payments/",
+        {"amount": "950.00", "currency": "EUR", "to": "ACME Ltd", "memo": memo},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {bearer}",
+    )
+    assert asked.status_code == 202, asked.content
+    return asked.json()["approval_id"]
+
+
+def handed_on_payment(client, person, memo):
+    """Planner hands Shopper a token (the person allowed it); Shopper asks to pay with it."""
+    planner, shopper = agent_of(person, "Planner"), agent_of(person, "Shopper")
+    delegations.allow(person, planner, shopper, PAYING)
     handed = token(
         client,
         planner,
@@ -39,51 +52,28 @@ def test_the_approval_page_names_the_agents_that_handed_the_work_on(client, alic
         subject_token_type=ACCESS_TOKEN_TYPE,
         audience=shopper.client_id,
     )
+    return ask_to_pay(handed, memo)
 
-    asked = Client().post(
-        "/api/v1/payments/",
-        {"amount": "950.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 7"},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {handed}",
-    )
-    assert asked.status_code == 202, asked.content
+
+def test_the_approval_page_names_the_agents_that_handed_the_work_on(client, alice, catalogue):
+    approval_id = handed_on_payment(client, alice, "Invoice 7")
+
     client.force_login(alice)
-    page = client.get(f"/approvals/{asked.json()['approval_id']}/").content.decode()
+    page = client.get(f"/approvals/{approval_id}/").content.decode()
 
     assert "Handed on by" in page and 'Planner</a> → <span class="agent-name">Shopper' in page
 
 
 def test_an_agents_own_request_names_no_chain(client, alice, catalogue):
-    shopper = agent_of(alice, "Shopper")
-    asked = Client().post(
-        "/api/v1/payments/",
-        {"amount": "950.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 8"},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {token(client, shopper)}",
-    )
+    approval_id = ask_to_pay(token(client, agent_of(alice, "Shopper")), "Invoice 8")
+
     client.force_login(alice)
 
-    assert "Handed on by" not in client.get(f"/approvals/{asked.json()['approval_id']}/").content.decode()
+    assert "Handed on by" not in client.get(f"/approvals/{approval_id}/").content.decode()
 
 
 def test_the_phone_and_the_e_mail_name_them_too(client, alice, catalogue, mailoutbox):
-    planner, shopper = agent_of(alice, "Planner"), agent_of(alice, "Shopper")
-    delegations.allow(alice, planner, shopper, PAYING)
-    handed = token(
-        client,
-        planner,
-        grant_type="urn:ietf:params:oauth:grant-type:token-exchange",
-        subject_token=token(client, planner),
-        subject_token_type=ACCESS_TOKEN_TYPE,
-        audience=shopper.client_id,
-    )
-    asked = Client().post(
-        "/api/v1/payments/",
-        {"amount": "950.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 9"},
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {handed}",
-    )
-    approval = ApprovalRequest.objects.get(pk=asked.json()["approval_id"])
+    approval = ApprovalRequest.objects.get(pk=handed_on_payment(client, alice, "Invoice 9"))
 
     assert push.message(approval)["title"] == "Shopper (handed on by Planner) asks you to approve"
     notifications.email_person(approval)
