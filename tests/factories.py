@@ -10,3 +10,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"person{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
     password = factory.django.Password("correct horse battery staple")
+
+
+def owned_agent(person, name, scopes=("documents:read", "documents:write")):
+    """The person's own headless agent with a standing grant of `scopes`, its secret at hand."""
+    from agentauth.oauth.registration import register_agent
+
+    agent, secret = register_agent(
+        name=name, owner=person, grant_types=["client_credentials"], grant_scopes=list(scopes)
+    )
+    agent.plain_secret = secret
+    return agent

@@ -11,25 +11,17 @@ from agentauth.audit.models import AuditEvent
 from agentauth.consent import delegations, grants
 from agentauth.identity import lifecycle, tokens
 from agentauth.oauth.exchange import ACCESS_TOKEN_TYPE
-from agentauth.oauth.registration import register_agent
 
 from ..conftest import basic_auth
+from ..factories import owned_agent
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
-
-
-def agent_of(person, name, scopes=("documents:read", "documents:write")):
-    agent, secret = register_agent(
-        name=name, owner=person, grant_types=["client_credentials"], grant_scopes=list(scopes)
-    )
-    agent.plain_secret = secret
-    return agent
 
 
 @pytest.fixture
 def chain(alice, catalogue):
     """Alice's three agents: A may hand documents:read and write to B, B may hand read to C."""
-    a, b, c = (agent_of(alice, name) for name in ("Planner", "Researcher", "Summariser"))
+    a, b, c = (owned_agent(alice, name) for name in ("Planner", "Researcher", "Summariser"))
     delegations.allow(alice, a, b, ["documents:read", "documents:write"])
     delegations.allow(alice, b, c, ["documents:read"])
     return a, b, c
@@ -181,7 +173,7 @@ def test_nobody_hands_on_a_token_that_is_not_theirs(oauth, chain):
 
 def test_another_persons_agent_cannot_be_a_delegate(oauth, chain, bob, alice):
     a, _, _ = chain
-    bobs = agent_of(bob, "Bob's agent")
+    bobs = owned_agent(bob, "Bob's agent")
 
     with pytest.raises(ValueError):
         delegations.allow(alice, a, a, ["documents:read"])

@@ -6,19 +6,13 @@ from django.test import Client
 
 from agentauth.consent import delegations
 from agentauth.oauth.exchange import ACCESS_TOKEN_TYPE
-from agentauth.oauth.registration import register_agent
 from approvals.models import ApprovalRequest
 from live import notifications, push
 
 from ..conftest import basic_auth
+from ..factories import owned_agent
 
 PAYING = ["payments:execute", "payments:read"]
-
-
-def agent_of(person, name):
-    agent, secret = register_agent(name=name, owner=person, grant_types=["client_credentials"], grant_scopes=PAYING)
-    agent.plain_secret = secret
-    return agent
 
 
 def token(client, agent, **params):
@@ -42,7 +36,7 @@ def ask_to_pay(bearer, memo):
 
 def handed_on_payment(client, person, memo):
     """Planner hands Shopper a token (the person allowed it); Shopper asks to pay with it."""
-    planner, shopper = agent_of(person, "Planner"), agent_of(person, "Shopper")
+    planner, shopper = owned_agent(person, "Planner", PAYING), owned_agent(person, "Shopper", PAYING)
     delegations.allow(person, planner, shopper, PAYING)
     handed = token(
         client,
@@ -65,7 +59,7 @@ def test_the_approval_page_names_the_agents_that_handed_the_work_on(client, alic
 
 
 def test_an_agents_own_request_names_no_chain(client, alice, catalogue):
-    approval_id = ask_to_pay(token(client, agent_of(alice, "Shopper")), "Invoice 8")
+    approval_id = ask_to_pay(token(client, owned_agent(alice, "Shopper", PAYING)), "Invoice 8")
 
     client.force_login(alice)
 

@@ -4,20 +4,13 @@ import pytest
 
 from agentauth.consent.models import Delegation
 from agentauth.oauth.exchange import ACCESS_TOKEN_TYPE
-from agentauth.oauth.registration import register_agent
 
-
-def agent_of(person, name):
-    agent, secret = register_agent(
-        name=name, owner=person, grant_types=["client_credentials"], grant_scopes=["documents:read", "documents:write"]
-    )
-    agent.plain_secret = secret
-    return agent
+from ..factories import owned_agent
 
 
 @pytest.fixture
 def pair(alice, catalogue):
-    return agent_of(alice, "Planner"), agent_of(alice, "Researcher")
+    return owned_agent(alice, "Planner"), owned_agent(alice, "Researcher")
 
 
 def test_the_person_allows_a_hand_over_sees_the_chain_and_cuts_it(client, alice, pair, oauth):
@@ -74,7 +67,7 @@ def test_nobody_allows_or_cuts_for_agents_that_are_not_theirs(client, bob, alice
 
 def test_a_hand_over_to_an_agent_of_someone_else_is_refused(client, alice, bob, pair, catalogue):
     planner, _ = pair
-    bobs = agent_of(bob, "Bob's agent")
+    bobs = owned_agent(bob, "Bob's agent")
     client.force_login(alice)
 
     client.post(f"/agents/{planner.client_id}/delegations/", {"delegate": bobs.client_id, "scope": ["documents:read"]})
