@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from agentauth.audit import trail
-from agentauth.identity import keys, revocation, scopes, tokens
+from agentauth.identity import keys, known_agents, revocation, scopes, tokens
 from agentauth.identity.seed import seed_scopes
 from agentauth.lib import ratelimit
 from agentauth.monitoring import activity
@@ -45,6 +45,7 @@ def _fresh_process_caches():
     keys.clear_cache()
     tokens.forget_verified()
     revocation.mirror.clear()
+    known_agents.forget()
     scopes.catalogue.clear()
     cache.clear()  # with REDIS_URL this flushes the test Redis database: buckets and counters too
     ratelimit.reset()

@@ -87,6 +87,16 @@ class AgentQuerySet(models.QuerySet):
     def owned_by(self, user):
         return self.filter(user=user)
 
+    def update(self, **fields):
+        # Token requests remember agents (known_agents): a change made without save() must
+        # reach them too; when an agent was last used does not matter to them.
+        updated = super().update(**fields)
+        if set(fields) != {"last_used_at"}:
+            from . import known_agents  # noqa: PLC0415 - it imports this module
+
+            known_agents.changed()
+        return updated
+
     def for_token_request(self, client_id):
         """The agent with its owner and the names of its allowed scopes: the token endpoint needs
         all three. The names come from one plain SELECT, because building that query with the

@@ -1,14 +1,15 @@
-"""Keep the revocation list in step with the token tables and the people they act for."""
+"""Keep the revocation list in step with the token tables and the people they act for, and the
+agents token requests remember with the agents, their scopes and their people."""
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
 from agentauth.audit import trail
 
-from . import lifecycle, revocation
-from .models import AccessToken, Agent
+from . import known_agents, lifecycle, revocation
+from .models import AccessToken, Agent, Scope
 
 
 @receiver(post_save, sender=Agent)
@@ -42,3 +43,20 @@ def revoke_tokens_when_credentials_change(sender, instance, **kwargs):
     if getattr(instance, "_agentauth_sign_out", False):
         instance._agentauth_sign_out = False
         lifecycle.revoke_person_tokens(instance)
+
+
+@receiver(post_save, sender=Agent)
+@receiver(post_delete, sender=Agent)
+@receiver(m2m_changed, sender=Agent.allowed_scopes.through)
+@receiver(post_save, sender=Scope)
+@receiver(post_delete, sender=Scope)
+def agents_changed(sender, **kwargs):
+    known_agents.changed()
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+@receiver(post_delete, sender=settings.AUTH_USER_MODEL)
+def person_changed(sender, update_fields=None, **kwargs):
+    # An owner deactivated, deleted, ...; but not every sign-in, which saves `last_login`.
+    if update_fields is None or set(update_fields) != {"last_login"}:
+        known_agents.changed()

@@ -22,12 +22,17 @@ log = logging.getLogger(__name__)
 _RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour)$")
 _SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
-# KEYS: the buckets, spent in turn; ARGV: now, then capacity and refill per second for each key.
-# Returns {0, 0} when every bucket allowed the call, else {index of the first empty one, ms to
-# wait}; the buckets before it stay spent, exactly as checking them one by one would leave them.
+# KEYS: the buckets, spent in turn, then optionally a version key to read; ARGV: now, then
+# capacity and refill per second for each bucket. Returns {0, 0} when every bucket allowed the
+# call, else {index of the first empty one, ms to wait}; the buckets before it stay spent, exactly
+# as checking them one by one would leave them. With a version key, an allowed call also gets its
+# value ({0, 0, value}), set first to one no earlier epoch of the key held (the server's clock
+# in microseconds) when it is missing, e.g. after Redis restarted empty.
 _LUA = """
 local now = tonumber(ARGV[1])
-for i, key in ipairs(KEYS) do
+local buckets = (#ARGV - 1) / 2
+for i = 1, buckets do
+  local key = KEYS[i]
   local capacity = tonumber(ARGV[2 * i])
   local rate = tonumber(ARGV[2 * i + 1])
   local bucket = redis.call('HMGET', key, 'tokens', 'at')
@@ -40,7 +45,15 @@ for i, key in ipairs(KEYS) do
   redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) + 1000)
   if not allowed then return {i, math.ceil((1 - tokens) / rate * 1000)} end
 end
-return {0, 0}
+local version = KEYS[buckets + 1]
+if not version then return {0, 0} end
+local value = redis.call('GET', version)
+if not value then
+  local clock = redis.call('TIME')
+  value = string.format('%s%06d', clock[1], clock[2])
+  redis.call('SET', version, value)
+end
+return {0, 0, value}
 """
 
 
@@ -108,19 +121,26 @@ def _script(url):
 
 def take(key, rate):
     """Spend one token from bucket `key`; returns (allowed, seconds to wait before retrying)."""
-    wait = _spend([(key, Rate.parse(rate) if isinstance(rate, str) else rate)])
+    wait, _ = _spend([(key, Rate.parse(rate) if isinstance(rate, str) else rate)])
     return wait is None, wait or 0.0
 
 
 def retry_after(buckets, scopes=()):
     """Spend one token from each (kind, key) bucket in turn, in one Redis round trip; return the
     whole seconds to wait for the first that is empty, or None when every one allowed the call."""
+    return retry_after_reading(None, buckets, scopes)[0]
+
+
+def retry_after_reading(version_key, buckets, scopes=()):
+    """`retry_after`, and the value of the Redis key `version_key` read in the same round trip: a
+    version a process's cache is checked against (see the script). The value is None when the
+    call was refused or Redis did not answer."""
     limited = [(key, rate) for kind, key in buckets if (rate := limit_for(kind, scopes)) is not None]
-    wait = _spend(limited) if limited else None
+    wait, version = _spend(limited, version_key) if limited or version_key else (None, None)
     if wait is None:
-        return None
+        return None, version
     metrics.RATE_LIMITED.labels(bucket=buckets[0][0]).inc()
-    return max(1, round(wait))
+    return max(1, round(wait)), None
 
 
 def password_checks(account, ip):
@@ -129,24 +149,26 @@ def password_checks(account, ip):
     return (("signin", f"signin:user:{account_key(account)}"), ("signin_ip", f"signin:ip:{ip}"))
 
 
-def _spend(limited):
-    """Seconds to wait for the first empty bucket of `limited` ((key, Rate) pairs), or None."""
+def _spend(limited, version_key=None):
+    """(Seconds to wait for the first empty bucket of `limited` ((key, Rate) pairs) or None, the
+    value of `version_key` or None)."""
     if settings.REDIS_URL:
         script = _script(settings.REDIS_URL)
         args = [time.time()]
         for _, rate in limited:
             args += [rate.capacity, rate.refill]
+        keys = [f"agentauth:bucket:{key}" for key, _ in limited] + ([version_key] if version_key else [])
         try:
-            empty, wait_ms = script(keys=[f"agentauth:bucket:{key}" for key, _ in limited], args=args)
+            empty, wait_ms, *version = script(keys=keys, args=args)
         except redis.RedisError:
             log.warning("rate limiter: Redis unreachable, enforcing the limits per process")
         else:
-            return wait_ms / 1000 if empty else None
+            return (wait_ms / 1000 if empty else None), (version[0] if version else None)
     for key, rate in limited:
         allowed, wait = _local.take(key, rate)
         if not allowed:
-            return wait
-    return None
+            return wait, None
+    return None, None
 
 
 def limit_for(kind, scopes=()):

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
 
+from agentauth.identity import known_agents
 from agentauth.identity.dpop import ALGORITHMS, PRIVATE_MEMBERS
 from agentauth.identity.models import Agent
 from agentauth.lib import once, outbound
@@ -61,7 +62,7 @@ def authenticate(request):
         claimed = jwt.decode(assertion, options={"verify_signature": False}).get("iss")
         if not isinstance(claimed, str) or not claimed or (request.client_id and request.client_id != claimed):
             return None
-        agent = Agent.objects.for_token_request(claimed)
+        agent = known_agents.get(claimed)
         claims = _verified(assertion, header, agent)
     except (Agent.DoesNotExist, jwt.PyJWTError, ValueError, TypeError, KeyError, OSError) as error:
         log.info("client assertion refused: %s", error)

@@ -67,13 +67,18 @@ REPEATABLE_PARAMETERS = {"resource"}
 
 def throttled(*buckets):
     """429 with Retry-After when any bucket is empty, 503 when the limiter cannot answer, else None."""
+    return throttled_reading(None, *buckets)[0]
+
+
+def throttled_reading(version_key, *buckets):
+    """`throttled`, and the value of a version key read in the same Redis round trip (or None)."""
     try:
-        wait = ratelimit.retry_after(buckets)
+        wait, version = ratelimit.retry_after_reading(version_key, buckets)
     except ratelimit.RateLimitUnavailable:
-        return oauth_error("temporarily_unavailable", "Try again shortly.", 503, headers={"Retry-After": "2"})
+        return oauth_error("temporarily_unavailable", "Try again shortly.", 503, headers={"Retry-After": "2"}), None
     if wait is not None:
-        return oauth_error("slow_down", "Too many requests.", 429, headers={"Retry-After": str(wait)})
-    return None
+        return oauth_error("slow_down", "Too many requests.", 429, headers={"Retry-After": str(wait)}), None
+    return None, version
 
 
 def form_problem(request):

@@ -17,7 +17,7 @@ from oauthlib.oauth2.rfc6749 import errors
 from oauthlib.oauth2.rfc8628 import errors as device_errors
 
 from agentauth.consent import grants
-from agentauth.identity import dpop, scopes, tokens
+from agentauth.identity import dpop, known_agents, scopes, tokens
 from agentauth.identity.models import (
     CLIENT_CREDENTIALS,
     DEVICE_CODE,
@@ -41,7 +41,6 @@ class AgentServer(Server):
 
 
 SLOW_DOWN_STEP = 5  # seconds added to the interval on each slow_down (RFC 8628 §3.5)
-LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 class AgentValidator(OAuth2Validator):
@@ -50,7 +49,7 @@ class AgentValidator(OAuth2Validator):
     def _load_application(self, client_id, request):
         if not request.client and isinstance(client_id, str) and "\x00" not in client_id:
             with contextlib.suppress(Agent.DoesNotExist):
-                request.client = Agent.objects.for_token_request(client_id)
+                request.client = known_agents.get(client_id)
         return super()._load_application(client_id, request)  # checks and reuses it, or looks further
 
     def authenticate_client(self, request, *args, **kwargs):
@@ -253,8 +252,5 @@ class AgentValidator(OAuth2Validator):
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),
         )
-        # A minute is precision enough for "last used", and saves a write to a hot row per token.
-        last_used = request.client.last_used_at
-        if last_used is None or timezone.now() - last_used > LAST_USED_PRECISION:
-            Agent.objects.filter(pk=request.client.pk).update(last_used_at=timezone.now())
+        known_agents.mark_used(request.client)
         return access_token

@@ -15,7 +15,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 
 from agentauth.audit import trail
-from agentauth.identity import dpop, resources
+from agentauth.identity import dpop, known_agents, resources
 from agentauth.identity.models import (
     GRANT_TYPES,
     RefreshToken,
@@ -33,7 +33,7 @@ from .protocol import (
     form_problem,
     invalid_client,
     oauth_error,
-    throttled,
+    throttled_reading,
 )
 
 
@@ -55,7 +55,8 @@ class TokenView(OAuthLibMixin, View):
             return oauth_error("invalid_request", problem)
         if request.headers.get("Authorization") and "client_secret" in request.POST:
             return oauth_error("invalid_request", "Use one client authentication method, not two (RFC 6749 §2.3).")
-        refused = throttled(
+        refused, agents_version = throttled_reading(
+            known_agents.VERSION_KEY,
             ("token", f"token:agent:{claimed_client_id(request)}"),
             ("token_ip", f"token:ip:{request.META.get('REMOTE_ADDR', '')}"),
         )
@@ -64,7 +65,7 @@ class TokenView(OAuthLibMixin, View):
         jkt, refused = token_request_key(request)
         if refused is not None:
             return refused
-        with dpop.binding(jkt):
+        with dpop.binding(jkt), known_agents.at_version(agents_version):
             response = self.grant(request)
         return bound_token_type(response, jkt)
 

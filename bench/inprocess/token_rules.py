@@ -3,9 +3,10 @@
 Registers one more agent for a seeded person, then times, in CPU milliseconds per call (median
 of five rounds of 100), the whole token request through Django's handler and each piece of it
 the security rules need, with the very functions the endpoint runs: the agent with its owner and
-registered scopes, the person's standing grant locked against a concurrent narrowing, the
-token's row (revocation of one token, the agent page), its audit record, the ES256 signature and
-the rate limiter. What is left is oauthlib, django-oauth-toolkit and Django's request handling.
+registered scopes (as the process remembers it, and reloaded from the database), the person's
+standing grant locked against a concurrent narrowing, the token's row (revocation of one token,
+the agent page), its audit record, the ES256 signature and the rate limiter with the agents'
+version. What is left is oauthlib, django-oauth-toolkit and Django's request handling.
 Prints JSON. Run as `python -m bench.inprocess.token_rules` with AgentAuth's environment.
 """
 
@@ -44,7 +45,7 @@ def main():
 
     from agentauth.audit import trail
     from agentauth.consent import grants
-    from agentauth.identity import tokens
+    from agentauth.identity import known_agents, tokens
     from agentauth.identity.models import AccessToken, Agent
     from agentauth.lib import ratelimit
     from agentauth.oauth.registration import register_agent
@@ -72,7 +73,13 @@ def main():
         )
         assert answer.status_code == 200, answer.content
 
-    def agent_row():
+    version = ratelimit.retry_after_reading(known_agents.VERSION_KEY, [])[1]
+
+    def agent_remembered():
+        with known_agents.at_version(version):
+            known_agents.get(agent.client_id)
+
+    def agent_reload():
         Agent.objects.for_token_request(agent.client_id)
 
     def locked_grant():
@@ -92,11 +99,13 @@ def main():
             trail.record("token.issued", actor_type="agent", actor=agent.client_id, subject=person, agent=agent)
 
     def limiter():
-        ratelimit.retry_after([("token", f"token:agent:{agent.client_id}"), ("token_ip", "token:ip:bench")])
+        buckets = [("token", f"token:agent:{agent.client_id}"), ("token_ip", "token:ip:bench")]
+        ratelimit.retry_after_reading(known_agents.VERSION_KEY, buckets)
 
     parts = {
         "whole": whole,
-        "agent": agent_row,
+        "agent": agent_remembered,
+        "agent_reload": agent_reload,
         "grant": locked_grant,
         "token_row": token_row,
         "audit": audit_record,

@@ -72,12 +72,12 @@ def run(prepared, budget):
 
 
 RULES = {  # bench/inprocess/token_rules.py's parts, and what each is for
-    "agent": "the agent, its owner and registered scopes (client authentication, scope ceiling)",
+    "agent": "the agent, its owner and registered scopes, as the process remembers them (client authentication)",
     "grant": "the person's standing grant, locked against a concurrent narrowing",
     "token_row": "the token's row (revoking one token, the agent page, refresh families)",
     "audit": "the token's audit record",
     "sign": "the ES256 signature",
-    "rate_limit": "the rate limiter (two buckets, one Lua call)",
+    "rate_limit": "the rate limiter and the agents' version (two buckets, one Lua call)",
 }
 
 
@@ -92,6 +92,15 @@ def rule_costs(system, authlib, budget):
     rows = [report.row(SCENARIO, "server CPU per token, in process", costs["whole"], "ms", "informative")]
     rows += [report.row(SCENARIO, f"of which {what}", costs[name], "ms", "informative") for name, what in RULES.items()]
     rows.append(report.row(SCENARIO, "of which oauthlib, DOT and Django's request handling", rest, "ms", "informative"))
+    rows.append(
+        report.row(
+            SCENARIO,
+            "reloading the agent from the database (after a change; else once a second per process)",
+            costs["agent_reload"],
+            "ms",
+            "informative",
+        )
+    )
     notes = [
         "Token rules: CPU per call in process, the median of 5 rounds of 100 after 30 warm-up calls, each piece "
         "timed alone with the functions the endpoint runs (bench/inprocess/token_rules.py)."
