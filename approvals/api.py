@@ -215,7 +215,8 @@ class DecisionCreate(APIView):
 
     @extend_schema(request=Decision, responses={200: dict, **errors(400, 401, 403, 404, 409)})
     def post(self, request, approval_id):
-        approval = ApprovalRequest.objects.select_related("agent").filter(pk=approval_id, user=request.user).first()
+        mine = ApprovalRequest.objects.select_related("agent", "user").filter(pk=approval_id, user=request.user)
+        approval = mine.first()
         if approval is None:
             return Response({"error": "not_found"}, status=404)
         decision = request.data.get("decision") if isinstance(request.data, dict) else None
