@@ -29,7 +29,7 @@ from agentauth.resource.schema import errors
 from passkeys import freshness
 
 from . import services
-from .cards import card
+from .cards import agent_view, card
 from .groups import approval_group
 from .models import AlreadyDecided, ApprovalRequest
 
@@ -57,25 +57,6 @@ def accepted(approval):
     return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
 
 
-def agent_view(approval):
-    """What the agent may know of its approval: the outcome, never who decided."""
-    body = {
-        "approval_id": approval.pk,
-        "status": approval.effective_status,
-        "action": approval.action,
-        "authorization_details": approval.authorization_details,
-        "expires_at": approval.expires_at.isoformat(),
-        "interval": settings.APPROVAL_POLL_INTERVAL,
-    }
-    if approval.effective_status == ApprovalRequest.Status.EXECUTED:
-        body["result"] = approval.result
-    if approval.effective_status in (ApprovalRequest.Status.FAILED, ApprovalRequest.Status.CANCELLED):
-        body["reason"] = approval.reason
-    if approval.effective_status == ApprovalRequest.Status.DENIED and approval.reason:
-        body["reason"] = approval.reason
-    return body
-
-
 def _unauthorized(error, description):
     response = JsonResponse({"error": error, "error_description": description}, status=401)
     response["WWW-Authenticate"] = bearer_challenge(error=error, resource_metadata=resource_metadata_url())
@@ -99,6 +80,11 @@ def _load(approval_id, claims):
         # reads, or thirty parked agents would exhaust the pool (not inside a caller's transaction).
         if not connection.in_atomic_block:
             connection.close()
+
+
+async def _view(approval_id, claims):
+    approval = await _load(approval_id, claims)
+    return agent_view(approval) if approval is not None else None
 
 
 async def _caller(request):
@@ -169,19 +155,25 @@ async def approval_status(request, approval_id):
         wait = min(float(numbers.number(request.GET.get("wait", "0"), low=0, high=3600)), settings.APPROVAL_MAX_WAIT)
     except numbers.Invalid as error:
         return JsonResponse({"error": "invalid_request", "error_description": f"wait: {error}"}, status=400)
-    if wait and approval.effective_status in WAITING:
-        approval = await _wait_for_change(approval, claims, wait)
-    response = JsonResponse(agent_view(approval))
+    view = agent_view(approval)
+    if wait and view["status"] in WAITING:
+        view = await _wait_for_change(approval, claims, wait)
+        if view is None:  # deleted meanwhile (its person's account was)
+            return JsonResponse({"error": "not_found"}, status=404)
+    response = JsonResponse(view)
     response["Cache-Control"] = "no-store"
     return response
 
 
 async def _wait_for_change(approval, claims, wait):
     """Hold until the approval's status changes (pending → decided, approved → executed or
-    failed), it expires, or `wait` runs out.
+    failed), it expires, or `wait` runs out; return what the agent may know of it then (the
+    agent_view), or None once it is gone.
 
-    A push on the approval's group wakes us at once; the database is re-read every few seconds
-    as well, because the channel layer may drop messages.
+    A push on the approval's group wakes us at once and carries that view of the committed
+    change, so answering takes no query: in a burst of decisions, queries were what the woken
+    long-polls queued for. The database answers at the start (a change before we joined the
+    group), every few seconds, and after a wake without a view, because pushes can be dropped.
     """
     layer = get_channel_layer()
     channel = await layer.new_channel()
@@ -191,12 +183,11 @@ async def _wait_for_change(approval, claims, wait):
     deadline = time.monotonic() + min(wait, max((approval.expires_at - timezone.now()).total_seconds(), 0) + 0.5)
     reader = ChannelReader(layer, channel)  # never cancels a receive: see agentauth.lib.channel_reads
     try:
-        while True:
-            approval = await _load(approval.pk, claims)
-            remaining = deadline - time.monotonic()
-            if approval is None or approval.effective_status != started_as or remaining <= 0:
-                return approval
-            await reader.wait(min(remaining, RECHECK_SECONDS))
+        view = await _view(approval.pk, claims)
+        while view is not None and view["status"] == started_as and (remaining := deadline - time.monotonic()) > 0:
+            pushed = (await reader.wait(min(remaining, RECHECK_SECONDS)) or {}).get("view")
+            view = pushed if pushed and pushed.get("approval_id") == approval.pk else await _view(approval.pk, claims)
+        return view
     finally:
         await layer.group_discard(group, channel)
         await reader.close()

@@ -1,8 +1,12 @@
-"""An approval as a person's screen shows it: the live feed, the inbox and the decision API."""
+"""An approval as a person's screen shows it (the live feed, the inbox, the decision API), and as
+its agent may know it (the status URL, its long-poll, the agent's list)."""
 
+from django.conf import settings
 from django.urls import reverse
 
 from agentauth.consent import delegations
+
+from .models import ApprovalRequest
 
 
 def card(approval):
@@ -29,3 +33,22 @@ def asked_by(approval):
     """Who asks, as a notification names them: the agent, and the agents that handed it the work."""
     via = delegations.handed_on_by(approval.token_jti)
     return approval.agent.name + (f" (handed on by {' → '.join(agent.name for agent in via)})" if via else "")
+
+
+def agent_view(approval):
+    """What the agent may know of its approval: the outcome, never who decided."""
+    body = {
+        "approval_id": approval.pk,
+        "status": approval.effective_status,
+        "action": approval.action,
+        "authorization_details": approval.authorization_details,
+        "expires_at": approval.expires_at.isoformat(),
+        "interval": settings.APPROVAL_POLL_INTERVAL,
+    }
+    if approval.effective_status == ApprovalRequest.Status.EXECUTED:
+        body["result"] = approval.result
+    if approval.effective_status in (ApprovalRequest.Status.FAILED, ApprovalRequest.Status.CANCELLED):
+        body["reason"] = approval.reason
+    if approval.effective_status == ApprovalRequest.Status.DENIED and approval.reason:
+        body["reason"] = approval.reason
+    return body

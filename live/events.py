@@ -13,7 +13,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from agentauth.lib.background_loop import background
-from approvals.cards import card
+from approvals.cards import agent_view, card
 from approvals.groups import approval_group, person_group
 
 log = logging.getLogger(__name__)
@@ -39,17 +39,13 @@ def send(group, message, *more):
 
 
 def approval_changed(approval, event_type):
-    """After commit, tell the person's open tabs and anyone long-polling this approval."""
-    payload = {"type": "approval.event", "event": event_type, "approval": card(approval)}
-
-    def push():
-        send(
-            person_group(approval.user_id),
-            payload,
-            (approval_group(approval.pk), {"type": "approval.event", "event": event_type}),
-        )
-
-    transaction.on_commit(push)
+    """After commit, tell the person's open tabs and anyone long-polling this approval (the
+    agent's long-poll answers from the view it is sent, without a query: approvals.api)."""
+    for_person = {"type": "approval.event", "event": event_type, "approval": card(approval)}
+    for_agent = {"type": "approval.event", "event": event_type, "view": agent_view(approval)}
+    transaction.on_commit(
+        lambda: send(person_group(approval.user_id), for_person, (approval_group(approval.pk), for_agent))
+    )
 
 
 def agent_changed(user_id, agent, what):

@@ -36,13 +36,12 @@ class ChannelReader:
                 self.reading = None
 
     async def wait(self, timeout):
-        """Return when a message arrives or `timeout` seconds pass; True if one arrived."""
+        """The next message, or None when `timeout` seconds pass first."""
         done, _ = await asyncio.wait({self._read()}, timeout=timeout)
         if not done:
-            return False
+            return None
         received, self.reading = self.reading, None
-        received.result()  # a failed read (Redis gone) raises here, as the awaited call would
-        return True
+        return received.result()  # a failed read (Redis gone) raises here, as the awaited call would
 
     async def close(self):
         """End a read in progress by sending it a message; it finishes in the background.

@@ -19,6 +19,7 @@ from examples.models import Payment
 from examples.payments import PAY
 
 from ..servers import asgi_server, celery_worker
+from .test_payments_flow import pay
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 PAYMENT = {"amount": "120.00", "currency": "EUR", "to": "ACME Ltd", "memo": "Invoice 42"}
@@ -197,3 +198,53 @@ def test_expiry_boundary_race_has_one_outcome_every_time(requires_postgres, alic
         outcomes.append(approval.status)
         assert (approval.status, paid) in (("executed", 1), ("expired", 0)), (approval.status, paid)
     assert ApprovalRequest.objects.filter(status="pending", expires_at__lte=timezone.now()).count() == 0
+
+
+def parked_long_poll(base, token, approval_id, wait):
+    """Start the agent's long-poll in a thread; returns (thread, answers) once it is parked."""
+    answers = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            requests.get(
+                f"{base}/api/v1/approvals/{approval_id}?wait={wait}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=wait + 10,
+            ).json()
+        )
+    )
+    waiting.start()
+    time.sleep(0.5)
+    return waiting, answers
+
+
+def test_a_parked_long_poll_answers_from_the_pushed_view_without_a_query(redis_url, alice, pay_token):
+    """The view a push carries is what the agent gets: here it differs from the database on
+    purpose (nothing committed a decision), which only an answer from the push can return."""
+    from approvals.cards import agent_view
+    from approvals.groups import approval_group
+    from live.events import send
+
+    approval_id = pay(pay_token).json()["approval_id"]
+    approval = ApprovalRequest.objects.get(pk=approval_id)
+    view = agent_view(approval) | {"status": "denied", "reason": "pushed"}
+    with asgi_server() as base:
+        waiting, answers = parked_long_poll(base, pay_token, approval_id, wait=20)
+        send(approval_group(approval_id), {"type": "approval.event", "event": "approval.updated", "view": view})
+        waiting.join(timeout=10)
+
+    assert answers == [view]
+
+
+def test_a_push_without_a_view_of_this_approval_sends_the_long_poll_to_the_database(redis_url, alice, pay_token):
+    from approvals.groups import approval_group
+    from live.events import send
+
+    approval_id = pay(pay_token).json()["approval_id"]
+    other = {"approval_id": "someone-else", "status": "denied"}
+    with asgi_server() as base:
+        waiting, answers = parked_long_poll(base, pay_token, approval_id, wait=2)
+        send(approval_group(approval_id), {"type": "approval.event", "event": "approval.updated"})
+        send(approval_group(approval_id), {"type": "approval.event", "event": "approval.updated", "view": other})
+        waiting.join(timeout=10)
+
+    assert [answer["status"] for answer in answers] == ["pending"]  # held until `wait` ran out
