@@ -24,6 +24,8 @@ import time
 from django.db import connection, connections, transaction
 from django.utils import timezone
 
+from agentauth.lib.inserts import insert
+
 from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
@@ -97,19 +99,21 @@ def record(
         actor_type = AuditEvent.Actor.PERSON if actor else AuditEvent.Actor.SYSTEM
     # No savepoint: a failed insert fails the change it describes (it must not commit unaudited).
     with transaction.atomic(savepoint=False):
-        entry = AuditEvent.objects.create(
-            at=timezone.now(),
-            event=event,
-            outcome=outcome,
-            actor_type=actor_type,
-            actor=_clean(str(actor))[:255],
-            subject=subject,
-            client_id=_clean(agent.client_id if agent is not None else client_id)[:255],
-            scope=_clean(" ".join(sorted(scope)) if isinstance(scope, (list, tuple, set)) else str(scope))[:500],
-            ip=context.get("ip"),
-            user_agent=_clean(context.get("user_agent", "")),
-            request_id=context.get("request_id", ""),
-            details=_clean(json.loads(json.dumps(details or {}, default=str))),
+        entry = insert(
+            AuditEvent(
+                at=timezone.now(),
+                event=event,
+                outcome=outcome,
+                actor_type=actor_type,
+                actor=_clean(str(actor))[:255],
+                subject=subject,
+                client_id=_clean(agent.client_id if agent is not None else client_id)[:255],
+                scope=_clean(" ".join(sorted(scope)) if isinstance(scope, (list, tuple, set)) else str(scope))[:500],
+                ip=context.get("ip"),
+                user_agent=_clean(context.get("user_agent", "")),
+                request_id=context.get("request_id", ""),
+                details=_clean(json.loads(json.dumps(details or {}, default=str))),
+            )
         )
         _seal_after_commit()
     return entry

@@ -12,6 +12,7 @@ from oauth2_provider.models import set_token_value
 from oauthlib.oauth2.rfc6749 import errors
 
 from agentauth.audit import trail
+from agentauth.lib.inserts import insert
 
 from . import dpop, keys, resources, revocation
 from .models import AccessToken
@@ -124,7 +125,7 @@ def store(raw, *, user, agent, scope, expires, jti, grant_type, details=None, **
     """Keep the issued token's row (hashed value, jti for revocation) and its audit record."""
     row = AccessToken(user=user, application=agent, scope=scope, expires=expires, jti=jti, **fields)
     set_token_value(row, raw)
-    row.save()
+    insert(row)
     trail.record(
         "token.issued",
         actor_type="agent",

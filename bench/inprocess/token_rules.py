@@ -48,6 +48,7 @@ def main():
     from agentauth.identity import known_agents, tokens
     from agentauth.identity.models import AccessToken, Agent
     from agentauth.lib import ratelimit
+    from agentauth.lib.inserts import insert
     from agentauth.oauth.registration import register_agent
 
     person = get_user_model().objects.filter(is_active=True).order_by("pk").first()
@@ -92,7 +93,7 @@ def main():
                 user=person, application=agent, scope="documents:read", expires=timezone.now() + timedelta(minutes=10)
             )
             set_token_value(row, f"{raw}{time.time_ns()}")
-            row.save()
+            insert(row)
 
     def audit_record():
         with transaction.atomic():

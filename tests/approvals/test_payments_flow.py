@@ -283,14 +283,14 @@ def test_wait_must_be_a_number(pay_token):
 def test_no_decision_without_its_audit_record(pay_token, person, monkeypatch):
     from django.db import OperationalError
 
-    from agentauth.audit.models import AuditEvent
+    from agentauth.audit import trail
 
     approval_id = pay(pay_token).json()["approval_id"]
 
     def audit_down(*args, **kwargs):
         raise OperationalError("audit storage unavailable")
 
-    monkeypatch.setattr(AuditEvent, "save", audit_down)
+    monkeypatch.setattr(trail, "insert", audit_down)
     response = decide(person, approval_id, "approve")
 
     assert response.status_code == 503
