@@ -20,6 +20,7 @@ from agentauth.lib.text import clean_text
 
 from .redirects import redirect_uri_matches, validate_redirect_uris
 from .resources import ResourceServer, normalise  # noqa: F401 - ResourceServer: a model of this app
+from .signals import agents_updated
 
 SCOPE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}:(read|write|execute)$")
 
@@ -88,19 +89,14 @@ class AgentQuerySet(models.QuerySet):
         return self.filter(user=user)
 
     def update(self, **fields):
-        # Token requests remember agents (known_agents): a change made without save() must
-        # reach them too; when an agent was last used does not matter to them.
         updated = super().update(**fields)
-        if set(fields) != {"last_used_at"}:
-            from . import known_agents  # noqa: PLC0415 - it imports this module
-
-            known_agents.changed()
+        if set(fields) != {"last_used_at"}:  # token requests remember agents (identity.known_agents)
+            agents_updated.send(Agent)
         return updated
 
     def for_token_request(self, client_id):
-        """The agent with its owner and the names of its allowed scopes: the token endpoint needs
-        all three. The names come from one plain SELECT, because building that query with the
-        ORM (a subquery or a prefetch) cost more CPU than its round trip."""
+        """The agent, its owner and its allowed scope names, all a token request needs; the names by
+        one plain SELECT (as an ORM subquery or prefetch they cost more CPU than the round trip)."""
         agent = self.select_related("user").get(client_id=client_id)
         through, scope = Agent.allowed_scopes.through._meta, Scope._meta
         with connections[self.db].cursor() as cursor:

@@ -10,6 +10,7 @@ from agentauth.audit import trail
 
 from . import known_agents, lifecycle, revocation
 from .models import AccessToken, Agent, Scope
+from .signals import agents_updated
 
 
 @receiver(post_save, sender=Agent)
@@ -47,6 +48,7 @@ def revoke_tokens_when_credentials_change(sender, instance, **kwargs):
 
 @receiver(post_save, sender=Agent)
 @receiver(post_delete, sender=Agent)
+@receiver(agents_updated, sender=Agent)
 @receiver(m2m_changed, sender=Agent.allowed_scopes.through)
 @receiver(post_save, sender=Scope)
 @receiver(post_delete, sender=Scope)
