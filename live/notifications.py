@@ -125,11 +125,17 @@ def ping_ciba_client(approval_id):
         raise OSError(f"ping answered {response.status_code}")  # retried with backoff
 
 
+def has_word_for_its_agent(approval):
+    """Whether its agent is to be called back now: this is the final word (denied, executed, ...;
+    not approved), and the agent registered a callback_uri."""
+    return approval.is_final and bool(approval.agent.callback_uri)
+
+
 def call_back_agent(approval_id):
     approval = ApprovalRequest.objects.select_related("agent").get(pk=approval_id)
+    if not has_word_for_its_agent(approval):
+        return
     uri = approval.agent.callback_uri
-    if not uri or approval.effective_status == ApprovalRequest.Status.APPROVED:
-        return  # nothing registered, or the final word (executed / failed) is still to come
     response = _send("callback", uri, data=signed_decision(approval), headers={"Content-Type": "application/jwt"})
     if response is not None and response.status_code >= 500:
         raise OSError(f"callback answered {response.status_code}")  # retried with backoff

@@ -12,7 +12,7 @@ from approvals.models import ApprovalRequest
 from approvals.signals import approval_changed
 from portal.signals import sessions_ended
 
-from . import events, tasks
+from . import events, notifications, tasks
 from .consumers import session_group
 
 # A CIBA client in ping mode hears when its request leaves pending (CIBA §10.2).
@@ -30,7 +30,7 @@ def tell_about_an_approval(sender, approval, event, **kwargs):
         events.approval_changed(approval, event)
     if event == "approval.created":
         enqueue(tasks.notify_person, approval.pk)
-    if approval.is_final:
+    if notifications.has_word_for_its_agent(approval):  # not a worker's round for nothing to say
         enqueue(tasks.call_back_agent, approval.pk)
     if approval.source == "ciba" and approval.agent.ciba_delivery_mode == "ping" and approval.status in CIBA_PING:
         enqueue(tasks.ping_ciba_client, approval.pk)

@@ -6,7 +6,6 @@ from django.test import Client
 from jwcrypto import jwt
 
 from agentauth.identity import keys
-from agentauth.identity.models import Agent
 from approvals import services
 from approvals.models import ApprovalPolicy
 from examples.payments import PAY
@@ -91,7 +90,8 @@ def test_a_decision_is_called_back_as_a_signed_jwt(alice, payer, settings, djang
     server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.handle_request, daemon=True).start()
     settings.AGENTAUTH_OUTBOUND_ALLOWED_HOSTS = ["127.0.0.1"]
-    Agent.objects.filter(pk=payer.pk).update(callback_uri=f"http://127.0.0.1:{server.server_port}/hook")
+    payer.callback_uri = f"http://127.0.0.1:{server.server_port}/hook"
+    payer.save(update_fields=["callback_uri"])
     approval = ask(alice, payer)
 
     with django_capture_on_commit_callbacks(execute=True):
