@@ -118,6 +118,7 @@ def test_without_redis_the_database_answers_every_request(settings, oauth, cc_ag
     assert oauth.token(CC, cc_agent).status_code == 401
 
 
+@pytest.mark.catalogue("RV-02")
 @pytest.mark.django_db(transaction=True)
 def test_another_process_refuses_a_suspended_agent_its_very_next_token(redis_url, cc_agent):
     credentials = base64.b64encode(f"{cc_agent.client_id}:{cc_agent.plain_secret}".encode()).decode()
