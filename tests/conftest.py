@@ -19,7 +19,7 @@ from agentauth.lib import ratelimit
 from agentauth.monitoring import activity
 from agentauth.oauth.registration import register_agent
 
-from .factories import UserFactory
+from .factories import PAYER_SCOPES, UserFactory, owned_agent
 
 REQUIRE_SERVICES = os.getenv("AGENTAUTH_REQUIRE_SERVICES") == "1"
 CHROMIUM = "/usr/bin/chromium"
@@ -100,14 +100,7 @@ def bob(db):
 @pytest.fixture
 def cc_agent(alice, catalogue):
     """An owned, headless agent with a standing grant of documents:read and documents:write."""
-    agent, secret = register_agent(
-        name="Alice's assistant",
-        owner=alice,
-        grant_types=["client_credentials"],
-        grant_scopes=["documents:read", "documents:write"],
-    )
-    agent.plain_secret = secret
-    return agent
+    return owned_agent(alice, "Alice's assistant")
 
 
 @pytest.fixture
@@ -229,14 +222,7 @@ def alice_oauth(client, alice):
 @pytest.fixture
 def payer(alice, catalogue):
     """Alice's own headless agent allowed to read and execute payments."""
-    agent, secret = register_agent(
-        name="Payment bot",
-        owner=alice,
-        grant_types=["client_credentials"],
-        grant_scopes=["payments:execute", "payments:read", "documents:read"],
-    )
-    agent.plain_secret = secret
-    return agent
+    return owned_agent(alice, "Payment bot", PAYER_SCOPES)
 
 
 @pytest.fixture

@@ -12,6 +12,10 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.django.Password("correct horse battery staple")
 
 
+# A paying agent: it reads documents, and pays (every payment may ask its person first).
+PAYER_SCOPES = ("payments:execute", "payments:read", "documents:read")
+
+
 def owned_agent(person, name, scopes=("documents:read", "documents:write")):
     """The person's own headless agent with a standing grant of `scopes`, its secret at hand."""
     from agentauth.oauth.registration import register_agent

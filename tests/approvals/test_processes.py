@@ -60,6 +60,23 @@ def next_event(socket, wanted, timeout=5):
     raise AssertionError(f"no {wanted} within {timeout} s")
 
 
+def parked_long_poll(base, token, approval_id, wait):
+    """Start the agent's long-poll in a thread; returns (thread, its JSON answers) once it is parked."""
+    answers = []
+    waiting = threading.Thread(
+        target=lambda: answers.append(
+            requests.get(
+                f"{base}/api/v1/approvals/{approval_id}?wait={wait}",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=wait + 10,
+            ).json()
+        )
+    )
+    waiting.start()
+    time.sleep(0.5)
+    return waiting, answers
+
+
 def test_a_decision_through_one_process_reaches_a_socket_on_the_other(redis_url, alice, pay_token):
     cookies = signed_in_cookies(alice)
     with asgi_server() as first, asgi_server() as second, open_feed(second, cookies) as feed:
@@ -73,18 +90,7 @@ def test_a_decision_through_one_process_reaches_a_socket_on_the_other(redis_url,
         approval_id = asked.json()["approval_id"]
         assert created["approval"]["id"] == approval_id
 
-        answers = []
-        waiting = threading.Thread(
-            target=lambda: answers.append(
-                requests.get(
-                    f"{second}/api/v1/approvals/{approval_id}?wait=20",
-                    headers={"Authorization": f"Bearer {pay_token}"},
-                    timeout=30,
-                )
-            )
-        )
-        waiting.start()
-        time.sleep(0.5)  # the long-poll is now parked on the second process
+        waiting, answers = parked_long_poll(second, pay_token, approval_id, wait=20)
         decided_at = time.monotonic()
         decision = csrf_session(first, cookies).post(
             f"{first}/api/v1/approvals/{approval_id}/decision", json={"decision": "approve"}
@@ -95,7 +101,7 @@ def test_a_decision_through_one_process_reaches_a_socket_on_the_other(redis_url,
 
     assert decision.status_code == 200, decision.text
     assert updated["approval"]["status"] == "approved"
-    assert answers and answers[0].json()["status"] in ("approved", "executed")
+    assert answers and answers[0]["status"] in ("approved", "executed")
     assert pushed_after < 2 and answered_after < 2
 
 
@@ -198,23 +204,6 @@ def test_expiry_boundary_race_has_one_outcome_every_time(requires_postgres, alic
         outcomes.append(approval.status)
         assert (approval.status, paid) in (("executed", 1), ("expired", 0)), (approval.status, paid)
     assert ApprovalRequest.objects.filter(status="pending", expires_at__lte=timezone.now()).count() == 0
-
-
-def parked_long_poll(base, token, approval_id, wait):
-    """Start the agent's long-poll in a thread; returns (thread, answers) once it is parked."""
-    answers = []
-    waiting = threading.Thread(
-        target=lambda: answers.append(
-            requests.get(
-                f"{base}/api/v1/approvals/{approval_id}?wait={wait}",
-                headers={"Authorization": f"Bearer {token}"},
-                timeout=wait + 10,
-            ).json()
-        )
-    )
-    waiting.start()
-    time.sleep(0.5)
-    return waiting, answers
 
 
 def test_a_parked_long_poll_answers_from_the_pushed_view_without_a_query(redis_url, alice, pay_token):

@@ -8,7 +8,7 @@ import pytest
 from agentauth.identity.models import CIBA, DEVICE_CODE
 from agentauth.oauth.registration import register_agent
 
-from ..factories import UserFactory
+from ..factories import PAYER_SCOPES, UserFactory, owned_agent
 from ..servers import asgi_process, free_port
 from .person import PERSON, signed_in
 
@@ -45,14 +45,7 @@ def browser(server, person):
 @pytest.fixture
 def payer(person):
     """Carol's own headless agent: reads documents, and pays (every payment asks her first)."""
-    agent, secret = register_agent(
-        name="SDK payer",
-        owner=person,
-        grant_types=["client_credentials"],
-        grant_scopes=["payments:execute", "payments:read", "documents:read"],
-    )
-    agent.plain_secret = secret
-    return agent
+    return owned_agent(person, "SDK payer", PAYER_SCOPES)
 
 
 @pytest.fixture
