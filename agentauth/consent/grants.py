@@ -4,13 +4,12 @@ Every function here changes who may do what, so each runs in one transaction and
 tokens it makes too wide (identity.lifecycle puts their ids on the revocation list).
 """
 
-import contextlib
-
 from django.db import transaction
 from django.utils import timezone
 
 from agentauth.audit import trail
 from agentauth.identity import lifecycle, scopes
+from agentauth.lib.selects import Param, Select
 
 from . import signals
 from .models import Grant, GrantChange
@@ -28,12 +27,14 @@ def effective_scopes(user, agent, requested, grant=None):
 
 
 def standing_grant(user, agent, *, lock=False):
-    """The person's active grant to the agent; `lock` holds it until the transaction ends."""
-    grants = Grant.objects.active().filter(user=user, agent=agent)
-    # One grant per person and agent (a unique constraint): get() needs no ORDER BY, first() does.
-    with contextlib.suppress(Grant.DoesNotExist):
-        return (grants.select_for_update() if lock else grants).get()
-    return None
+    """The person's active grant to the agent; `lock` holds it until the transaction ends.
+    Every token request reads it, so its SELECT is compiled once (lib.selects)."""
+    return (_LOCKED_GRANT if lock else _GRANT).one(user=user.pk, agent=agent.pk)
+
+
+# One grant per person and agent (a unique constraint), so at most one row.
+_GRANT = Select(lambda: Grant.objects.active().filter(user_id=Param("user"), agent_id=Param("agent")))
+_LOCKED_GRANT = Select(lambda: _GRANT.queryset().select_for_update())
 
 
 def _record(grant, before, via):

@@ -24,12 +24,14 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import connections, transaction
 from django.utils import timezone
 
 from agentauth.lib import redis_client
+from agentauth.lib.selects import Param, Select
 
-from .models import Agent
+from .models import Agent, Scope
 
 VERSION_KEY = "agentauth:agents:version"
 MAX_AGE = 1.0  # seconds
@@ -56,13 +58,36 @@ def get(client_id):
     known = _known.get(client_id)
     if version is not None and known is not None and known[0] == version and time.monotonic() - known[1] < MAX_AGE:
         return _copy(known[2])
-    agent = Agent.objects.for_token_request(client_id)
+    agent = load(client_id)
     if version is None:
         return agent
     if len(_known) >= KNOWN_MAX:
         _known.clear()
     _known[client_id] = (version, time.monotonic(), agent)
     return _copy(agent)
+
+
+def load(client_id):
+    """The agent, its owner and its registered scope names, from the database: three plain SELECTs,
+    compiled once (lib.selects), which cost less CPU than one select_related query."""
+    agent = _AGENT.one(client_id=client_id)
+    if agent is None:
+        raise Agent.DoesNotExist(client_id)
+    if agent.user_id is not None:
+        agent.user = _PERSON.one(pk=agent.user_id)
+    through, scope = Agent.allowed_scopes.through._meta, Scope._meta
+    with connections[agent._state.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.name FROM {through.db_table} t JOIN {scope.db_table} s ON s.id = t.scope_id "  # noqa: S608
+            "WHERE t.agent_id = %s",
+            [agent.pk],
+        )
+        agent.allowed_scope_names = [name for (name,) in cursor.fetchall()]
+    return agent
+
+
+_AGENT = Select(lambda: Agent.objects.filter(client_id=Param("client_id")))
+_PERSON = Select(lambda: get_user_model().objects.filter(pk=Param("pk")))
 
 
 def _copy(agent):

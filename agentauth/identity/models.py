@@ -5,7 +5,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import connections, models
+from django.db import models
 from django.utils import timezone
 from oauth2_provider.models import (
     AbstractAccessToken,
@@ -93,20 +93,6 @@ class AgentQuerySet(models.QuerySet):
         if set(fields) != {"last_used_at"}:  # token requests remember agents (identity.known_agents)
             agents_updated.send(Agent)
         return updated
-
-    def for_token_request(self, client_id):
-        """The agent, its owner and its allowed scope names, all a token request needs; the names by
-        one plain SELECT (as an ORM subquery or prefetch they cost more CPU than the round trip)."""
-        agent = self.select_related("user").get(client_id=client_id)
-        through, scope = Agent.allowed_scopes.through._meta, Scope._meta
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(
-                f"SELECT s.name FROM {through.db_table} t JOIN {scope.db_table} s ON s.id = t.scope_id "  # noqa: S608
-                "WHERE t.agent_id = %s",
-                [agent.pk],
-            )
-            agent.allowed_scope_names = [name for (name,) in cursor.fetchall()]
-        return agent
 
 
 class Agent(AbstractApplication):
@@ -233,7 +219,8 @@ class Agent(AbstractApplication):
         """The scopes this agent may ever ask for (None: the whole catalogue).
 
         Read once per instance into Django's prefetch cache (which changing the scopes clears):
-        one token request asks several times. Agents read `for_token_request` have them already."""
+        one token request asks several times. Agents a token request loads have them already
+        (identity.known_agents)."""
         if hasattr(self, "allowed_scope_names"):
             return self.allowed_scope_names or None
         models.prefetch_related_objects([self], "allowed_scopes")

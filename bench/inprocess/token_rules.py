@@ -46,7 +46,7 @@ def main():
     from agentauth.audit import trail
     from agentauth.consent import grants
     from agentauth.identity import known_agents, tokens
-    from agentauth.identity.models import AccessToken, Agent
+    from agentauth.identity.models import AccessToken
     from agentauth.lib import ratelimit
     from agentauth.lib.inserts import insert
     from agentauth.oauth.registration import register_agent
@@ -81,7 +81,7 @@ def main():
             known_agents.get(agent.client_id)
 
     def agent_reload():
-        Agent.objects.for_token_request(agent.client_id)
+        known_agents.load(agent.client_id)
 
     def locked_grant():
         with transaction.atomic():

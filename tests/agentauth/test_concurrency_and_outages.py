@@ -7,8 +7,9 @@ from urllib.parse import urlencode
 import pytest
 import requests
 from django.core.cache import cache
-from django.db import connections
+from django.db import connections, transaction
 
+from agentauth.consent import grants
 from agentauth.identity import revocation
 from agentauth.identity.models import Revocation
 
@@ -95,6 +96,47 @@ def test_ten_parallel_refreshes_yield_at_most_one_successor(requires_postgres, l
     assert all(response.status_code in (200, 400) for response in responses)
     successes = [response.json()["refresh_token"] for response in responses if response.status_code == 200]
     assert len(successes) <= 1
+
+
+@pytest.mark.catalogue("RV-02")
+@pytest.mark.django_db(transaction=True)
+def test_a_token_asked_for_while_its_grant_is_narrowed_never_carries_the_removed_scope(
+    requires_postgres, live_server, cc_agent, alice
+):
+    """The token request locks the owner's grant: it waits for a narrowing that holds the grant,
+    then reads what the narrowing left. Without the lock it would answer at once with the old
+    scopes, and its token would outlive the narrowing's revocation of the grant's tokens."""
+    holding, finish = threading.Event(), threading.Event()
+
+    def narrow():
+        with transaction.atomic():
+            grants.set_scopes(alice, cc_agent, ["documents:read"])
+            holding.set()
+            finish.wait(10)
+        connections.close_all()
+
+    narrowing = threading.Thread(target=narrow)
+    narrowing.start()
+    assert holding.wait(10)
+    answers = []
+    body = urlencode({"grant_type": "client_credentials", "scope": "documents:read documents:write"})
+    headers = {
+        "Authorization": basic_auth(cc_agent)["HTTP_AUTHORIZATION"],
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
+    asking = threading.Thread(
+        target=lambda: answers.append(post_once_received(f"{live_server.url}/o/token/", body, headers))
+    )
+    asking.start()
+    asking.join(1)
+    waited = asking.is_alive()
+    finish.set()
+    narrowing.join(10)
+    asking.join(10)
+
+    assert waited, "the token request did not wait for the narrowing"
+    assert answers[0].status_code == 200
+    assert answers[0].json()["scope"] == "documents:read"
 
 
 @pytest.mark.catalogue("FT-01")
