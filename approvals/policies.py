@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from agentauth.identity.scopes import catalogue
 from agentauth.lib import locks
+from agentauth.lib.selects import Param, Select
 
 from .models import ApprovalPolicy, ApprovalRequest
 
@@ -18,9 +19,7 @@ CURRENCIES = ["EUR", "USD", "GBP", "CHF", "SEK", "NOK", "DKK", "PLN", "JPY"]
 
 def policy_for(user, agent, scope):
     """The person's policy for this agent, else theirs for any agent, else the operator's."""
-    candidates = ApprovalPolicy.objects.filter(scope=scope).filter(
-        Q(user=user) | Q(user__isnull=True), Q(agent=agent) | Q(agent__isnull=True)
-    )
+    candidates = _CANDIDATES.all(scope=scope, user=user.pk, agent=agent.pk)
     ranked = sorted(candidates, key=lambda policy: (policy.user_id is not None, policy.agent_id is not None))
     if ranked:
         return ranked[-1]
@@ -28,6 +27,15 @@ def policy_for(user, agent, scope):
     if default:
         return ApprovalPolicy(scope=scope, **default)
     return None
+
+
+_CANDIDATES = Select(  # asked on every action an agent sends: compiled once (lib.selects)
+    lambda: ApprovalPolicy.objects.filter(
+        Q(user_id=Param("user")) | Q(user__isnull=True),
+        Q(agent_id=Param("agent")) | Q(agent__isnull=True),
+        scope=Param("scope"),
+    )
+)
 
 
 def needs_person(user, agent, scope, amount=None, currency=None):

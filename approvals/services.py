@@ -15,6 +15,7 @@ from agentauth.audit import trail
 from agentauth.consent import grants
 from agentauth.identity import rar
 from agentauth.lib import logs
+from agentauth.lib.selects import Param, Select
 
 from . import actions, signals
 from .models import AlreadyDecided, ApprovalRequest, canonical_hash
@@ -80,10 +81,15 @@ def _same_request(agent, user, idempotency_key, params_hash):
     same key raises IdempotencyConflict."""
     if not idempotency_key:
         return None
-    existing = ApprovalRequest.objects.filter(agent=agent, user=user, idempotency_key=idempotency_key).first()
+    existing = _BY_IDEMPOTENCY_KEY.one(agent=agent.pk, user=user.pk, key=idempotency_key)
     if existing is not None and existing.params_hash != params_hash:
         raise IdempotencyConflict(existing.pk)
     return existing
+
+
+_BY_IDEMPOTENCY_KEY = Select(  # at most one: a unique constraint
+    lambda: ApprovalRequest.objects.filter(agent_id=Param("agent"), user_id=Param("user"), idempotency_key=Param("key"))
+)
 
 
 def _audit(event, approval, *, outcome="success", actor_type="system", actor="", details=None):

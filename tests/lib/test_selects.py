@@ -59,6 +59,17 @@ def test_two_matching_rows_are_an_error_not_a_guess(alice):
         by_event.one(event="test.twice")
 
 
+def test_all_reads_every_row_and_get_refuses_none(alice):
+    by_event = Select(lambda: AuditEvent.objects.filter(event=Param("event")).order_by("pk"))
+    first = AuditEvent.objects.create(event="test.many", actor="alice")
+    second = AuditEvent.objects.create(event="test.many", actor="bob")
+
+    assert [event.pk for event in by_event.all(event="test.many")] == [first.pk, second.pk]
+    assert by_event.all(event="test.none") == []
+    with pytest.raises(AuditEvent.DoesNotExist):
+        by_event.get(event="test.none")
+
+
 def test_a_query_it_cannot_build_instances_for_is_refused(cc_agent):
     with_owner = Select(lambda: Agent.objects.select_related("user").filter(pk=Param("pk")))
     with pytest.raises(TypeError, match="plain rows"):
