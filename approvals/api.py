@@ -18,8 +18,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentauth.identity import dpop
-from agentauth.identity.models import Agent
+from agentauth.identity import dpop, lookups
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken
 from agentauth.lib import numbers
@@ -211,7 +210,7 @@ class DecisionCreate(APIView):
         approval = _PERSONS_APPROVAL.one(pk=approval_id, user=request.user.pk)
         if approval is None:
             return Response({"error": "not_found"}, status=404)
-        approval.user, approval.agent = request.user, _AGENT.get(pk=approval.agent_id)
+        approval.user, approval.agent = request.user, lookups.agent.get(pk=approval.agent_id)
         decision = request.data.get("decision") if isinstance(request.data, dict) else None
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
         if decision not in ("approve", "deny") or not isinstance(reason, str):
@@ -230,9 +229,8 @@ class DecisionCreate(APIView):
         return Response({"approval": card(approval)})
 
 
-# A decision's two reads, compiled once (lib.selects): a burst of decisions is CPU-bound.
+# Compiled once (lib.selects): a burst of decisions is CPU-bound.
 _PERSONS_APPROVAL = Select(lambda: ApprovalRequest.objects.filter(pk=Param("pk"), user_id=Param("user")))
-_AGENT = Select(lambda: Agent.objects.filter(pk=Param("pk")))
 
 
 def needs_fresh_sign_in(request, approval):

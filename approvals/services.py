@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from agentauth.audit import trail
 from agentauth.consent import grants
-from agentauth.identity import rar
+from agentauth.identity import lookups, rar
 from agentauth.lib import logs
 from agentauth.lib.selects import Param, Select
 
@@ -170,7 +170,8 @@ def redeem(approval_id):
     """Run an approved action exactly once: what the person approved, or their policy did.
     Returns (approval, ran); redeeming again finds it no longer approved and runs nothing."""
     with transaction.atomic():
-        approval = _locked().get(pk=approval_id)
+        approval = _LOCKED_BY_PK.get(pk=approval_id)  # compiled once (lib.selects): a worker runs many
+        approval.agent, approval.user = lookups.agent.get(pk=approval.agent_id), lookups.person.get(pk=approval.user_id)
         return _run_once(approval, actions.get(approval.action), approval.params)
 
 
@@ -184,10 +185,13 @@ def redeem_token(jti, action, params):
         return _run_once(approval, action, params, via="ciba token")
 
 
+# Only the approval row is locked (no join; `of=self` below): locking its person and agent rows
+# too made other transactions' commit-time foreign-key checks wait on us while we waited on the
+# audit chain's head, a deadlock the load test found.
+_LOCKED_BY_PK = Select(lambda: ApprovalRequest.objects.select_for_update().filter(pk=Param("pk")))
+
+
 def _locked():
-    # Only the approval row is locked (`of=self`): locking the joined person and agent rows too
-    # made other transactions' commit-time foreign-key checks wait on us while we waited on the
-    # audit chain's head, a deadlock the load test found.
     return ApprovalRequest.objects.select_for_update(of=("self",)).select_related("agent", "user")
 
 

@@ -5,7 +5,7 @@ import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.utils import timezone
 from oauth2_provider.models import (
     AbstractAccessToken,
@@ -218,14 +218,24 @@ class Agent(AbstractApplication):
     def scope_names(self):
         """The scopes this agent may ever ask for (None: the whole catalogue).
 
-        Read once per instance into Django's prefetch cache (which changing the scopes clears):
-        one token request asks several times. Agents a token request loads have them already
-        (identity.known_agents)."""
-        if hasattr(self, "allowed_scope_names"):
-            return self.allowed_scope_names or None
-        models.prefetch_related_objects([self], "allowed_scopes")
-        names = [scope.name for scope in self.allowed_scopes.all()]
-        return names or None
+        Read once per instance (changing the scopes clears it): one token request asks several
+        times. Agents a token request loads have them already (identity.known_agents)."""
+        if not hasattr(self, "allowed_scope_names"):
+            self.allowed_scope_names = registered_scope_names(self)
+        return self.allowed_scope_names or None
+
+
+def registered_scope_names(agent):
+    """The names of the agent's registered scopes, by one plain SELECT: as the ORM's prefetch or a
+    subquery they cost several times the round trip in CPU."""
+    through, scope = Agent.allowed_scopes.through._meta, Scope._meta
+    with connections[agent._state.db or "default"].cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.name FROM {through.db_table} t JOIN {scope.db_table} s ON s.id = t.scope_id "  # noqa: S608
+            "WHERE t.agent_id = %s",
+            [agent.pk],
+        )
+        return [name for (name,) in cursor.fetchall()]
 
 
 class SigningKey(models.Model):

@@ -56,6 +56,13 @@ def agents_changed(sender, **kwargs):
     known_agents.changed()
 
 
+@receiver(m2m_changed, sender=Agent.allowed_scopes.through)
+def forget_the_scope_names_read(sender, instance, action, **kwargs):
+    # Agent.scope_names() reads once per instance; the instance whose scopes change reads again.
+    if isinstance(instance, Agent) and action.startswith("post_"):
+        instance.__dict__.pop("allowed_scope_names", None)
+
+
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
 @receiver(post_delete, sender=settings.AUTH_USER_MODEL)
 def person_changed(sender, update_fields=None, **kwargs):

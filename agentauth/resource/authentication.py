@@ -7,15 +7,12 @@ RFC 6750 §3 and point to the RFC 9728 metadata.
 from functools import cached_property
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from rest_framework.authentication import BaseAuthentication
 
-from agentauth.identity import dpop
-from agentauth.identity.models import Agent
+from agentauth.identity import dpop, lookups
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import AccessClaims, InvalidToken, RevokedToken, verify_access_token
 from agentauth.lib import logs, metrics
-from agentauth.lib.selects import Param, Select
 
 from .errors import (
     InvalidDPoPProof,
@@ -53,19 +50,15 @@ class Principal:
 
     @cached_property
     def person(self):
-        return _PERSON.get(pk=self.pk)
+        return lookups.person.get(pk=self.pk)
 
     @cached_property
     def agent(self):
-        return _AGENT.get(client_id=self.client_id)
+        return lookups.agent_by_client_id.get(client_id=self.client_id)
 
     def __str__(self):
         return f"person {self.claims.subject} via agent {self.claims.client_id}"
 
-
-# Read by the views that act (payments, approvals), once per call: compiled once (lib.selects).
-_PERSON = Select(lambda: get_user_model().objects.filter(pk=Param("pk")))
-_AGENT = Select(lambda: Agent.objects.filter(client_id=Param("client_id")))
 
 REFUSED = "The access token is invalid, expired or revoked."
 NOT_BEARER = "Expected 'Authorization: Bearer <token>' or 'Authorization: DPoP <token>'."
