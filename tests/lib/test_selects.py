@@ -9,7 +9,7 @@ from agentauth.audit.models import AuditEvent
 from agentauth.consent import grants
 from agentauth.consent.models import Grant
 from agentauth.identity import known_agents
-from agentauth.identity.models import Agent
+from agentauth.identity.models import Agent, Scope
 from agentauth.lib.selects import Param, Select
 
 pytestmark = pytest.mark.django_db
@@ -84,3 +84,12 @@ def test_a_token_request_loads_its_agent_owner_and_scope_names(alice, cc_agent):
     assert sorted(agent.allowed_scope_names) == sorted(cc_agent.scope_names() or [])
     with pytest.raises(Agent.DoesNotExist):
         known_agents.load("no-such-agent")
+
+
+def test_scope_names_are_read_again_when_the_scopes_change(cc_agent, catalogue):
+    cc_agent.allowed_scopes.set(Scope.objects.filter(name="documents:read"))
+    assert cc_agent.scope_names() == ["documents:read"]
+
+    cc_agent.allowed_scopes.add(Scope.objects.get(name="documents:write"))
+
+    assert sorted(cc_agent.scope_names()) == ["documents:read", "documents:write"]
