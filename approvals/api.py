@@ -18,18 +18,17 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agentauth.identity import dpop, lookups
+from agentauth.identity import dpop
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken
 from agentauth.lib import numbers
 from agentauth.lib.channel_reads import ChannelReader
-from agentauth.lib.selects import Param, Select
 from agentauth.resource.authentication import presented_token
 from agentauth.resource.errors import bearer_challenge, dpop_challenge, resource_metadata_url
 from agentauth.resource.schema import errors
 from passkeys import freshness
 
-from . import services
+from . import lookups, services
 from .cards import agent_view, card
 from .groups import approval_group
 from .models import AlreadyDecided, ApprovalRequest
@@ -207,10 +206,10 @@ class DecisionCreate(APIView):
 
     @extend_schema(request=Decision, responses={200: dict, **errors(400, 401, 403, 404, 409)})
     def post(self, request, approval_id):
-        approval = _PERSONS_APPROVAL.one(pk=approval_id, user=request.user.pk)
+        approval = lookups.persons_approval.one(pk=approval_id, user=request.user.pk)
         if approval is None:
             return Response({"error": "not_found"}, status=404)
-        approval.user, approval.agent = request.user, lookups.agent.get(pk=approval.agent_id)
+        lookups.with_people(approval, request.user)
         decision = request.data.get("decision") if isinstance(request.data, dict) else None
         reason = request.data.get("reason", "") if isinstance(request.data, dict) else ""
         if decision not in ("approve", "deny") or not isinstance(reason, str):
@@ -227,10 +226,6 @@ class DecisionCreate(APIView):
         except AlreadyDecided as lost:
             return Response({"error": lost.error, "status": lost.status}, status=409)
         return Response({"approval": card(approval)})
-
-
-# Compiled once (lib.selects): a burst of decisions is CPU-bound.
-_PERSONS_APPROVAL = Select(lambda: ApprovalRequest.objects.filter(pk=Param("pk"), user_id=Param("user")))
 
 
 def needs_fresh_sign_in(request, approval):

@@ -13,11 +13,10 @@ from django.utils import timezone
 
 from agentauth.audit import trail
 from agentauth.consent import grants
-from agentauth.identity import lookups, rar
+from agentauth.identity import rar
 from agentauth.lib import logs
-from agentauth.lib.selects import Param, Select
 
-from . import actions, signals
+from . import actions, lookups, signals
 from .models import AlreadyDecided, ApprovalRequest, canonical_hash
 
 
@@ -81,15 +80,10 @@ def _same_request(agent, user, idempotency_key, params_hash):
     same key raises IdempotencyConflict."""
     if not idempotency_key:
         return None
-    existing = _BY_IDEMPOTENCY_KEY.one(agent=agent.pk, user=user.pk, key=idempotency_key)
+    existing = lookups.by_idempotency_key.one(agent=agent.pk, user=user.pk, key=idempotency_key)
     if existing is not None and existing.params_hash != params_hash:
         raise IdempotencyConflict(existing.pk)
     return existing
-
-
-_BY_IDEMPOTENCY_KEY = Select(  # at most one: a unique constraint
-    lambda: ApprovalRequest.objects.filter(agent_id=Param("agent"), user_id=Param("user"), idempotency_key=Param("key"))
-)
 
 
 def _audit(event, approval, *, outcome="success", actor_type="system", actor="", details=None):
@@ -170,8 +164,7 @@ def redeem(approval_id):
     """Run an approved action exactly once: what the person approved, or their policy did.
     Returns (approval, ran); redeeming again finds it no longer approved and runs nothing."""
     with transaction.atomic():
-        approval = _LOCKED_BY_PK.get(pk=approval_id)  # compiled once (lib.selects): a worker runs many
-        approval.agent, approval.user = lookups.agent.get(pk=approval.agent_id), lookups.person.get(pk=approval.user_id)
+        approval = lookups.with_people(lookups.locked_approval.get(pk=approval_id))
         return _run_once(approval, actions.get(approval.action), approval.params)
 
 
@@ -185,13 +178,8 @@ def redeem_token(jti, action, params):
         return _run_once(approval, action, params, via="ciba token")
 
 
-# Only the approval row is locked (no join; `of=self` below): locking its person and agent rows
-# too made other transactions' commit-time foreign-key checks wait on us while we waited on the
-# audit chain's head, a deadlock the load test found.
-_LOCKED_BY_PK = Select(lambda: ApprovalRequest.objects.select_for_update().filter(pk=Param("pk")))
-
-
 def _locked():
+    # Only the approval row is locked (`of=self`), as in lookups.locked_approval.
     return ApprovalRequest.objects.select_for_update(of=("self",)).select_related("agent", "user")
 
 

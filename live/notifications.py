@@ -12,6 +12,7 @@ from jwcrypto import jwt
 from agentauth.identity import keys
 from agentauth.lib import metrics, outbound
 from agentauth.monitoring.models import Alert
+from approvals import lookups
 from approvals.cards import asked_by
 from approvals.models import ApprovalRequest
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 def notify_person(approval_id, last_try=False):
     """A new approval reaches its person: a push to each browser they subscribed, else (none, or
     none took it by the last try) an e-mail. A push that may still pass raises OSError: retried."""
-    approval = ApprovalRequest.objects.select_related("user", "agent").get(pk=approval_id)
+    approval = lookups.with_people(lookups.approval.get(pk=approval_id))
     if approval.effective_status != ApprovalRequest.Status.PENDING:
         return
     if approval.user.push_subscriptions.exists():

@@ -10,6 +10,7 @@ from django.utils import timezone
 from agentauth.audit import trail
 from agentauth.identity import scopes as scope_catalogue
 from agentauth.identity.models import AccessToken
+from agentauth.lib.selects import Param, Select
 
 from .models import Delegation
 
@@ -74,12 +75,15 @@ def cut(rule, why="person"):
 def handed_on_by(jti):
     """The agents a token was handed on through, first first (empty for a token of its own);
     what the approval page shows beside the agent that asks."""
-    token = AccessToken.objects.select_related("parent__application").filter(jti=jti).first() if jti else None
-    link, agents = token.parent if token else None, []
+    tokens = _BY_JTI.all(jti=jti) if jti else []  # asked for every approval: one compiled SELECT
+    link, agents = tokens[0].parent if tokens else None, []  # a token handed on: its chain, row by row
     while link is not None:
         agents.insert(0, link.application)
         link = link.parent
     return agents
+
+
+_BY_JTI = Select(lambda: AccessToken.objects.filter(jti=Param("jti")).order_by("pk"))
 
 
 def chains(user, agent):
