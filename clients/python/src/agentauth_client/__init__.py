@@ -8,7 +8,8 @@ offline in a resource server. The `agentauth` command wraps the client for shell
 
 __version__ = "0.1.0"
 
-from .client import AsyncClient, Client  # noqa: E402
+from .async_client import AsyncClient  # noqa: E402
+from .client import Client  # noqa: E402
 from .errors import (  # noqa: E402
     ActionFailed,
     AgentAuthError,

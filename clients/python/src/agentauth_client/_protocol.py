@@ -1,29 +1,38 @@
 """The protocol, once, without I/O: generators that yield what they need done and get the answer back.
 
-A generator yields `Send` (an HTTP request; it receives the `httpx.Response`, or an
-`httpx.TransportError` thrown in), `Sleep` (it receives None) or `CurrentToken` (it receives the
-cached `Token`, renewed under the client's lock when due). `Client` and `AsyncClient` only perform
-those three things, one blocking and one with `await`, so both run exactly this code.
+Each flow yields the steps of `_steps` (`Send`, `Sleep`, `CurrentToken`) and receives their
+results. `Client` and `AsyncClient` only perform those three things, one blocking and one with
+`await`, so both run exactly this code.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import random
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping
+from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
 import httpx
 
+from ._steps import (
+    MAX_BACKOFF,
+    CurrentToken,
+    Send,
+    Sleep,
+    Steps,
+    api_error,
+    backoff,
+    body_of,
+    oauth_error,
+    origin,
+    retry_after,
+)
 from .errors import (
     ActionFailed,
     AgentAuthError,
-    APIError,
     ApprovalTimeout,
     Cancelled,
     ConfigurationError,
@@ -43,78 +52,9 @@ ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 LONG_POLL_SECONDS = 30  # the server holds a status request at most this long
-MAX_BACKOFF = 30.0
 SLOW_DOWN_STEP = 5  # RFC 8628 §3.5 and CIBA §11: slow_down adds five seconds
 APPROVAL_GRACE = 60  # how long past an approval's expiry to keep asking, by default
 NOT_SET: Any = object()
-
-T = TypeVar("T")
-Steps = Generator[Any, Any, T]
-
-
-@dataclass
-class Send:
-    """Perform this HTTP request and send back the `httpx.Response`."""
-
-    method: str
-    url: str
-    headers: dict[str, str] = field(default_factory=dict)
-    params: Mapping[str, Any] | None = None
-    data: Mapping[str, Any] | None = None
-    json: Any = None
-    content: bytes | None = None
-    timeout: float | None = None
-
-
-@dataclass
-class Sleep:
-    seconds: float
-
-
-@dataclass
-class CurrentToken:
-    """Send back the cached token, renewed when it expires soon or when it is `stale` (refused)."""
-
-    stale: Token | None = None
-
-
-def backoff(attempt: int, base: float = 0.5) -> float:
-    """Exponential backoff with full jitter, capped."""
-    return random.uniform(0, min(MAX_BACKOFF, base * 2**attempt))  # noqa: S311 - jitter, not a secret
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    return min(float(value), MAX_BACKOFF) if value.isdigit() else None
-
-
-def body_of(response: httpx.Response) -> Any:
-    """The response's JSON, or its text when it is not JSON."""
-    if "json" in response.headers.get("Content-Type", ""):
-        try:
-            return response.json()
-        except ValueError:
-            pass
-    return response.text
-
-
-def oauth_error(response: httpx.Response) -> OAuthError:
-    body = body_of(response)
-    if isinstance(body, dict) and isinstance(body.get("error"), str):
-        return OAuthError(body["error"], body.get("error_description"), status_code=response.status_code)
-    return OAuthError("server_error", f"HTTP {response.status_code}", status_code=response.status_code)
-
-
-def api_error(response: httpx.Response) -> APIError:
-    body = body_of(response)
-    error = body.get("error") if isinstance(body, dict) else None
-    description = body.get("error_description") or body.get("detail") if isinstance(body, dict) else None
-    return APIError(response.status_code, body, error=error, description=description)
-
-
-def origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class Protocol:

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import httpx
 import jwt
 
-from ._protocol import Send, body_of
+from ._steps import Send, body_of
 from .errors import InsufficientScope, InvalidDPoPProof, InvalidToken, TransportError
 from .keys import PRIVATE_MEMBERS, access_token_hash, jwk_thumbprint
 
