@@ -18,12 +18,13 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def test_an_approved_payment_runs_once_and_its_result_comes_back(server, payer, browser):
-    seen, status_requests = [], []
+    seen, status_requests, decisions = [], [], []
 
     def person_approves_a_moment_later(approval):
         seen.append(approval.status)
         if len(seen) == 1:  # the 202: she decides while the agent is parked in its long-poll
-            threading.Timer(1.0, decide, args=(browser, server, approval.id, "approve")).start()
+            decisions.append(threading.Timer(1.0, decide, args=(browser, server, approval.id, "approve")))
+            decisions[0].start()
 
     def count(request):
         if request.url.path.startswith("/api/v1/approvals/"):
@@ -34,6 +35,7 @@ def test_an_approved_payment_runs_once_and_its_result_comes_back(server, payer, 
         started = time.monotonic()
         result = client.post("/api/v1/payments/", json=PAYMENT, on_progress=person_approves_a_moment_later)
         took = time.monotonic() - started
+    decisions[0].join(10)  # the agent may hear of the decision before the person's page does
 
     payment = Payment.objects.get()
     assert result.approval.status == "executed" and result.data == {"payment_id": payment.pk}
