@@ -172,15 +172,12 @@ def redeem_token(jti, action, params):
     """A CIBA token presents itself at an API: run `action` with `params` once, if they are covered
     by what its person approved (else Mismatch, and the token stays good for the right one)."""
     with transaction.atomic():
-        approval = _locked().filter(token_jti=jti, source="ciba").first()
+        # Only the approval row is locked (`of=self`), as in lookups.locked_approval.
+        locked = ApprovalRequest.objects.select_for_update(of=("self",)).select_related("agent", "user")
+        approval = locked.filter(token_jti=jti, source="ciba").first()
         if approval is None or not rar.covers(approval.authorization_details, action.authorization_details(params)):
             raise Mismatch(jti)
         return _run_once(approval, action, params, via="ciba token")
-
-
-def _locked():
-    # Only the approval row is locked (`of=self`), as in lookups.locked_approval.
-    return ApprovalRequest.objects.select_for_update(of=("self",)).select_related("agent", "user")
 
 
 def _run_once(approval, action, params, via=None):
