@@ -57,7 +57,7 @@ class Select:
     def _rows(self, values, every):
         using = self._alias()
         connection = connections[using]
-        if self.locks and connection.get_autocommit():
+        if self.locks and connection.features.has_select_for_update and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         sql, params, names, converters = self._compiled.get((using, every)) or self._compile(using, every)
         with connection.cursor() as cursor:

@@ -1,7 +1,7 @@
 """Select reads the row a QuerySet would, as the instance it would build, from SQL compiled once."""
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ def test_each_call_sends_its_own_values(alice, bob, cc_agent):
     assert grants.standing_grant(alice, cc_agent) is None  # the constant part of the query still applies
 
 
+@pytest.mark.skipif(not connection.features.has_select_for_update, reason="no row locks (SQLite): nothing to refuse")
 @pytest.mark.django_db(transaction=True)  # the others run inside the test's own transaction
 def test_a_lock_outside_a_transaction_is_refused_every_time(alice, cc_agent):
     locked = Select(lambda: Grant.objects.filter(user_id=Param("user")).select_for_update())
