@@ -81,7 +81,18 @@ def _clean(value):
     return value
 
 
-def record(
+def record(event, **fields):
+    """Append one record (the fields of `new_entry`) in the current transaction, opening one if
+    there is none."""
+    entry = new_entry(event, **fields)
+    # No savepoint: a failed insert fails the change it describes (it must not commit unaudited).
+    with transaction.atomic(savepoint=False):
+        insert(entry)
+        written()
+    return entry
+
+
+def new_entry(
     event,
     *,
     outcome="success",
@@ -93,33 +104,29 @@ def record(
     scope="",
     details=None,
 ):
-    """Append one record in the current transaction (opening one if there is none)."""
+    """The unsaved record `record` would append: for a caller that inserts it together with the
+    change it describes (`lib.inserts.insert_while`), and then calls `written()`."""
     context = _request.get() or {}
     if actor_type is None:
         actor_type = AuditEvent.Actor.PERSON if actor else AuditEvent.Actor.SYSTEM
-    # No savepoint: a failed insert fails the change it describes (it must not commit unaudited).
-    with transaction.atomic(savepoint=False):
-        entry = insert(
-            AuditEvent(
-                at=timezone.now(),
-                event=event,
-                outcome=outcome,
-                actor_type=actor_type,
-                actor=_clean(str(actor))[:255],
-                subject=subject,
-                client_id=_clean(agent.client_id if agent is not None else client_id)[:255],
-                scope=_clean(" ".join(sorted(scope)) if isinstance(scope, (list, tuple, set)) else str(scope))[:500],
-                ip=context.get("ip"),
-                user_agent=_clean(context.get("user_agent", "")),
-                request_id=context.get("request_id", ""),
-                details=_clean(json.loads(json.dumps(details or {}, default=str))),
-            )
-        )
-        _seal_after_commit()
-    return entry
+    return AuditEvent(
+        at=timezone.now(),
+        event=event,
+        outcome=outcome,
+        actor_type=actor_type,
+        actor=_clean(str(actor))[:255],
+        subject=subject,
+        client_id=_clean(agent.client_id if agent is not None else client_id)[:255],
+        scope=_clean(" ".join(sorted(scope)) if isinstance(scope, (list, tuple, set)) else str(scope))[:500],
+        ip=context.get("ip"),
+        user_agent=_clean(context.get("user_agent", "")),
+        request_id=context.get("request_id", ""),
+        details=_clean(json.loads(json.dumps(details or {}, default=str))),
+    )
 
 
-def _seal_after_commit():
+def written():
+    """Records were inserted: have them sealed once their transaction commits."""
     # Once per transaction however many records it writes: a savepoint rolled back takes its
     # callback with it, so looking at the pending callbacks is exact.
     if not any(func == sealer.wake for _, func, _ in connection.run_on_commit):

@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import jwt
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import set_token_value
 from oauthlib.oauth2.rfc6749 import errors
 
 from agentauth.audit import trail
+from agentauth.lib import inserts
 from agentauth.lib.inserts import insert
 
 from . import dpop, keys, resources, revocation
@@ -121,12 +123,16 @@ def generate_access_token(request):
     return _sign(claims)
 
 
-def store(raw, *, user, agent, scope, expires, jti, grant_type, details=None, **fields):
-    """Keep the issued token's row (hashed value, jti for revocation) and its audit record."""
+def store(raw, *, user, agent, scope, expires, jti, grant_type, details=None, consent=None, **fields):
+    """Keep the issued token's row (hashed value, jti for revocation) and its audit record.
+
+    With `consent` (the grant the token's scopes were read from) both are written in one
+    statement only while that grant is unchanged, else `inserts.Changed` is raised and nothing
+    is written: a narrowing that commits between the read and the write never misses the token.
+    """
     row = AccessToken(user=user, application=agent, scope=scope, expires=expires, jti=jti, **fields)
     set_token_value(row, raw)
-    insert(row)
-    trail.record(
+    entry = trail.new_entry(
         "token.issued",
         actor_type="agent",
         actor=agent.client_id,
@@ -135,6 +141,13 @@ def store(raw, *, user, agent, scope, expires, jti, grant_type, details=None, **
         scope=scope,
         details={"grant_type": grant_type, "jti": jti, **(details or {})},
     )
+    if consent is None:
+        with transaction.atomic(savepoint=False):
+            insert(row)
+            insert(entry)
+    else:
+        inserts.insert_while(consent, ["changed_at"], row, entry)
+    trail.written()
     return row
 
 

@@ -1,32 +1,94 @@
-"""Saving a new row with an INSERT built once per model, for the writes on every token.
+"""Saving new rows with INSERTs built once per model, for the writes on every token.
 
 `Model.save()` compiles its INSERT afresh on every call; for the two rows each token writes
 (the token and its audit record) compiling cost more CPU than PostgreSQL spent storing them.
 `insert()` sends the same statement with the same values: each field's own `pre_save` (timestamps,
 DOT's token checksum) and `get_db_prep_save` (JSON, time zones), as Django's compiler does.
 Like `bulk_create` it sends no signals, so it refuses a model that has save receivers.
+
+`insert_while()` saves several rows only while another row is as it was read (a token and its
+audit record, while the consent they rest on is unchanged). On PostgreSQL that is one statement:
+the row is share-locked in it, so a change that holds the row waits for the insert to commit
+(and then sees the new rows), and an insert that waits for a change sees the change and writes
+nothing. Elsewhere (SQLite, whose transactions take the write lock when they begin) it is a check
+and the inserts in one transaction.
 """
 
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.models.signals import post_save, pre_save
 
 _statements = {}  # (model, database alias) -> (fields, SQL)
+_guarded = {}  # (guard model, guard fields, row models, database alias) -> SQL
+
+
+class Changed(Exception):
+    """The row the inserts depended on changed (or went) since it was read: nothing was written."""
 
 
 def insert(instance):
     """Save the new `instance` in one INSERT and set its primary key; returns it."""
+    using, connection, fields, sql = _prepare(instance)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _values(instance, fields, connection))
+        _saved(instance, cursor.fetchone()[0], using)
+    return instance
+
+
+def insert_while(unchanged, fields, *instances):
+    """Save the new `instances` only while the stored `unchanged` row still has the values its
+    `fields` have on the instance; raise `Changed` (writing nothing) when it does not."""
+    using = router.db_for_write(type(unchanged), instance=unchanged)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        stored = type(unchanged)._base_manager.using(using).filter(pk=unchanged.pk, **_current(unchanged, fields))
+        with transaction.atomic(using=using, savepoint=False):
+            still = stored.exists()
+            for instance in instances if still else ():
+                insert(instance)
+        if not still:  # raised outside the block, which an enclosing transaction outlives
+            raise Changed
+        return list(instances)
+    prepared = [_prepare(instance) for instance in instances]
+    key = (type(unchanged), tuple(fields), tuple(type(instance) for instance in instances), using)
+    sql = _guarded.get(key) or _guarded_statement(key, connection, prepared)
+    params = [unchanged.pk, *(_guard_value(unchanged, name, connection) for name in fields)]
+    for instance, (_, _, row_fields, _) in zip(instances, prepared, strict=True):
+        params += _values(instance, row_fields, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pks = cursor.fetchone()
+    if pks[0] is None:
+        raise Changed
+    for instance, pk in zip(instances, pks, strict=True):
+        _saved(instance, pk, using)
+    return list(instances)
+
+
+def _current(instance, fields):
+    return {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
+
+
+def _guard_value(instance, name, connection):
+    field = instance._meta.get_field(name)
+    return field.get_db_prep_value(getattr(instance, field.attname), connection)
+
+
+def _prepare(instance):
     model = type(instance)
     if pre_save.has_listeners(model) or post_save.has_listeners(model):
         raise TypeError(f"{model.__name__} has save receivers: use save(), which sends them the signals")
     using = router.db_for_write(model, instance=instance)
-    connection = connections[using]
     fields, sql = _statements.get((model, using)) or _statement(model, using)
-    params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        instance.pk = cursor.fetchone()[0]
+    return using, connections[using], fields, sql
+
+
+def _values(instance, fields, connection):
+    return [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+
+
+def _saved(instance, pk, using):
+    instance.pk = pk
     instance._state.adding, instance._state.db = False, using
-    return instance
 
 
 def _statement(model, using):
@@ -38,3 +100,24 @@ def _statement(model, using):
     sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) RETURNING {quote(meta.pk.column)}"  # noqa: S608
     _statements[model, using] = fields, sql
     return fields, sql
+
+
+def _guarded_statement(key, connection, prepared):
+    """WITH guard AS (SELECT 1 ... FOR SHARE), row0 AS (INSERT ... SELECT ... FROM guard), ...
+    SELECT the new primary keys (NULL when the guard found nothing)."""
+    guard_model, guard_fields, models, _ = key
+    quote = connection.ops.quote_name
+    meta = guard_model._meta
+    columns = [meta.pk.column, *(meta.get_field(name).column for name in guard_fields)]
+    conditions = " AND ".join(f"{quote(column)} = %s" for column in columns)
+    parts = [f"guard AS (SELECT 1 FROM {quote(meta.db_table)} WHERE {conditions} FOR SHARE)"]  # noqa: S608
+    for index, (model, (_, _, fields, _)) in enumerate(zip(models, prepared, strict=True)):
+        columns = ", ".join(quote(field.column) for field in fields)
+        values = ", ".join(["%s"] * len(fields))
+        pk = quote(model._meta.pk.column)
+        table = quote(model._meta.db_table)
+        parts.append(f"row{index} AS (INSERT INTO {table} ({columns}) SELECT {values} FROM guard RETURNING {pk})")  # noqa: S608
+    pks = ", ".join(f"(SELECT {quote(m._meta.pk.column)} FROM row{i})" for i, m in enumerate(models))  # noqa: S608
+    sql = f"WITH {', '.join(parts)} SELECT {pks}"  # noqa: S608
+    _guarded[key] = sql
+    return sql

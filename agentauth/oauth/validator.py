@@ -9,7 +9,6 @@ import contextlib
 import hashlib
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2 import Server
@@ -94,10 +93,11 @@ class AgentValidator(OAuth2Validator):
         return []
 
     def _owner_grant(self, request):
-        """The owner's standing grant, read and locked once per token request (four checks need it)."""
+        """The owner's standing grant, read once per token request (four checks need it). Not
+        locked: the token is written only while the grant is unchanged (`tokens.store`)."""
         if not hasattr(request, "owner_grant"):
             owner = request.client.user
-            request.owner_grant = grants.standing_grant(owner, request.client, lock=True) if owner else None
+            request.owner_grant = grants.standing_grant(owner, request.client) if owner else None
         return request.owner_grant
 
     def validate_scopes(self, client_id, names, client, request, *args, **kwargs):
@@ -214,10 +214,9 @@ class AgentValidator(OAuth2Validator):
     def save_bearer_token(self, token, request, *args, **kwargs):
         self._check_consent_covers(token, request)  # before any write, so a refusal can be audited
         if request.grant_type == CLIENT_CREDENTIALS:
-            # Two inserts (token, audit record) inside the token endpoint's own transaction, and
-            # nothing to undo on their own: DOT's savepoint would be two more round trips.
-            with transaction.atomic(savepoint=False):
-                return self._save_bearer_token(token, request, *args, **kwargs)
+            # One write (the token and its audit record, while the grant is unchanged), which
+            # needs none of DOT's savepoint.
+            return self._save_bearer_token(token, request, *args, **kwargs)
         return super().save_bearer_token(token, request, *args, **kwargs)
 
     def _check_consent_covers(self, token, request):
@@ -225,9 +224,10 @@ class AgentValidator(OAuth2Validator):
         if acting_user is None:
             return
         # Lock the grant: a revocation that commits first is seen here; one that commits later
-        # waits, then finds and revokes this token.
+        # waits, then finds and revokes this token. Client credentials read it unlocked and
+        # write the token only while it is unchanged.
         if hasattr(request, "owner_grant"):
-            grant = request.owner_grant  # client credentials: already locked when first read
+            grant = request.owner_grant
         else:
             grant = grants.standing_grant(acting_user, request.client, lock=True)
         if grant is None or not grant.is_active or not set(token.get("scope", "").split()) <= set(grant.scopes):
@@ -251,6 +251,7 @@ class AgentValidator(OAuth2Validator):
             grant_type=request.grant_type,
             source_refresh_token=source_refresh_token,
             resource=getattr(request, "resource", []),
+            consent=getattr(request, "owner_grant", None),
         )
         known_agents.mark_used(request.client)
         return access_token

@@ -1,5 +1,6 @@
 """The authorization server's endpoints: token, revocation, introspection, device authorization, registration."""
 
+import contextlib
 import hashlib
 import json
 
@@ -17,12 +18,13 @@ from oauthlib.oauth2.rfc6749.errors import OAuth2Error
 from agentauth.audit import trail
 from agentauth.identity import dpop, known_agents, resources
 from agentauth.identity.models import (
+    CLIENT_CREDENTIALS,
     GRANT_TYPES,
     RefreshToken,
 )
 from agentauth.identity.revocation import RevocationUnavailable
 from agentauth.identity.tokens import InvalidToken, verify_access_token
-from agentauth.lib import metrics
+from agentauth.lib import inserts, metrics
 
 from .binding import bound_token_type, token_request_key
 from .protocol import (
@@ -35,6 +37,9 @@ from .protocol import (
     oauth_error,
     throttled_reading,
 )
+
+# A grant that changes between a token's read and its write this many times in a row is refused (503).
+CHANGED_GRANT_RETRIES = 3
 
 
 @method_decorator(csrf_exempt, name="dispatch")
@@ -77,18 +82,35 @@ class TokenView(OAuthLibMixin, View):
             response["Cache-Control"] = "no-store"
             return response
         try:
-            with transaction.atomic():
-                url, headers, body, status = self.create_token_response(request)
-                if status != 200:
-                    self.record_refusal(request, body)
+            answer = self.oauthlib_answer(request)
         except OAuth2Error as error:
             self.record_refusal(request, json.dumps({"error": error.error}))
             return challenge_clients(oauth_error(error.error, error.description, error.status_code))
+        if answer is None:
+            return oauth_error("temporarily_unavailable", "The consent kept changing.", 503, {"Retry-After": "1"})
+        url, headers, body, status = answer
         response = HttpResponse(body, status=status, content_type="application/json")
         for name, value in headers.items():
             response[name] = value
         response["Cache-Control"] = "no-store"
         return challenge_clients(response)
+
+    def oauthlib_answer(self, request):
+        """oauthlib's answer, with the refusal audited. Client credentials write one statement
+        (the token and its record, while the grant they read is unchanged), so they need no
+        transaction, and are asked again when a change to the grant came between (None when it
+        kept changing)."""
+        single_write = request.POST.get("grant_type") == CLIENT_CREDENTIALS
+        for _ in range(CHANGED_GRANT_RETRIES):
+            try:
+                with contextlib.nullcontext() if single_write else transaction.atomic():
+                    url, headers, body, status = self.create_token_response(request)
+                    if status != 200:
+                        self.record_refusal(request, body)
+                    return url, headers, body, status
+            except inserts.Changed:
+                continue
+        return None
 
     @staticmethod
     def record_refusal(request, body):

@@ -3,7 +3,10 @@ import json
 import pytest
 from jwcrypto import jwt
 
-from agentauth.identity import keys
+from agentauth.audit.models import AuditEvent
+from agentauth.consent import grants
+from agentauth.identity import keys, tokens
+from agentauth.identity.models import AccessToken
 from agentauth.oauth.registration import register_agent
 
 
@@ -37,6 +40,43 @@ def test_no_scope_means_the_standing_grant(oauth, cc_agent):
     response = oauth.token({"grant_type": "client_credentials"}, cc_agent)
 
     assert response.json()["scope"] == "documents:read documents:write"
+
+
+def narrowing_while_signing(monkeypatch, alice, agent, *narrowings):
+    """Change the grant between the token request's read of it and its write: before each of the
+    next signatures, to the next of `narrowings`."""
+    sign, pending = tokens._sign, list(narrowings)
+
+    def narrowed_then_signed(claims):
+        if pending:
+            grants.set_scopes(alice, agent, pending.pop(0))
+        return sign(claims)
+
+    monkeypatch.setattr(tokens, "_sign", narrowed_then_signed)
+
+
+@pytest.mark.catalogue("RV-02")
+def test_a_grant_narrowed_between_read_and_write_gives_a_token_of_what_is_left(oauth, cc_agent, alice, monkeypatch):
+    narrowing_while_signing(monkeypatch, alice, cc_agent, ["documents:read"])
+
+    response = oauth.token({"grant_type": "client_credentials"}, cc_agent)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["scope"] == "documents:read"
+    assert list(AccessToken.objects.values_list("scope", flat=True)) == ["documents:read"]
+    assert AuditEvent.objects.filter(event="token.issued").count() == 1
+
+
+def test_a_grant_that_keeps_changing_is_refused_for_now_and_nothing_is_written(oauth, cc_agent, alice, monkeypatch):
+    narrowing_while_signing(
+        monkeypatch, alice, cc_agent, ["documents:read"], ["documents:read", "documents:write"], ["documents:write"]
+    )
+
+    response = oauth.token({"grant_type": "client_credentials"}, cc_agent)
+
+    assert response.status_code == 503 and response["Retry-After"] == "1"
+    assert response.json()["error"] == "temporarily_unavailable"
+    assert not AccessToken.objects.exists() and not AuditEvent.objects.filter(event="token.issued").exists()
 
 
 @pytest.mark.catalogue("SC-01")

@@ -103,9 +103,11 @@ def test_ten_parallel_refreshes_yield_at_most_one_successor(requires_postgres, l
 def test_a_token_asked_for_while_its_grant_is_narrowed_never_carries_the_removed_scope(
     requires_postgres, live_server, cc_agent, alice
 ):
-    """The token request locks the owner's grant: it waits for a narrowing that holds the grant,
-    then reads what the narrowing left. Without the lock it would answer at once with the old
-    scopes, and its token would outlive the narrowing's revocation of the grant's tokens."""
+    """The token request reads the owner's grant as it stands (the narrowing has not committed),
+    then writes its token only while the grant is unchanged, share-locking it in that statement:
+    the write waits for the narrowing, finds the grant changed, and the request starts again from
+    what the narrowing left. Without the guard it would answer with the old scopes, and its token
+    would outlive the narrowing's revocation of the grant's tokens."""
     holding, finish = threading.Event(), threading.Event()
 
     def narrow():

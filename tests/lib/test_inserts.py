@@ -1,5 +1,6 @@
 """insert() stores exactly what save() would, in one precompiled INSERT, and refuses models
-whose save receivers it would silently skip."""
+whose save receivers it would silently skip; insert_while() stores rows only while another row is
+as it was read."""
 
 import hashlib
 from datetime import timedelta
@@ -10,8 +11,10 @@ from django.utils import timezone
 from oauth2_provider.models import set_token_value
 
 from agentauth.audit.models import AuditEvent
+from agentauth.consent.grants import standing_grant
+from agentauth.consent.models import Grant
 from agentauth.identity.models import AccessToken, Agent
-from agentauth.lib.inserts import insert
+from agentauth.lib.inserts import Changed, insert, insert_while
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +70,42 @@ def test_a_model_with_save_receivers_is_refused(alice):
     with pytest.raises(TypeError, match="save receivers"):
         insert(Agent(name="never saved", user=alice))
     assert not Agent.objects.filter(name="never saved").exists()
+
+
+def _token_and_record(alice, agent, jti):
+    row = AccessToken(user=alice, application=agent, scope="documents:read", expires=timezone.now(), jti=jti)
+    set_token_value(row, jti)
+    return row, AuditEvent(at=timezone.now(), event="test.inserted", subject=alice, details={"jti": jti})
+
+
+def test_rows_are_inserted_together_while_the_row_they_rest_on_is_unchanged(alice, cc_agent):
+    grant = standing_grant(alice, cc_agent)
+    row, record = _token_and_record(alice, cc_agent, "kept")
+
+    assert insert_while(grant, ["changed_at"], row, record) == [row, record]
+
+    assert AccessToken.objects.get(pk=row.pk).jti == "kept" and not row._state.adding
+    assert AuditEvent.objects.get(pk=record.pk).details == {"jti": "kept"}
+
+
+def test_nothing_is_inserted_once_the_row_they_rest_on_has_changed(alice, cc_agent):
+    grant = standing_grant(alice, cc_agent)  # read, then narrowed before the write
+    Grant.objects.filter(pk=grant.pk).update(changed_at=timezone.now() + timedelta(seconds=1))
+    row, record = _token_and_record(alice, cc_agent, "lost")
+
+    with pytest.raises(Changed):
+        insert_while(grant, ["changed_at"], row, record)
+
+    assert not AccessToken.objects.filter(jti="lost").exists()
+    assert not AuditEvent.objects.filter(event="test.inserted").exists()
+    assert row.pk is None and record.pk is None
+
+
+def test_nothing_is_inserted_once_the_row_they_rest_on_is_gone(alice, cc_agent):
+    grant = standing_grant(alice, cc_agent)
+    Grant.objects.filter(pk=grant.pk).delete()
+
+    with pytest.raises(Changed):
+        insert_while(grant, ["changed_at"], *_token_and_record(alice, cc_agent, "gone"))
+
+    assert not AccessToken.objects.filter(jti="gone").exists()
