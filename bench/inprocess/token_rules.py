@@ -4,8 +4,8 @@ Registers one more agent for a seeded person, then times, in CPU milliseconds pe
 of five rounds of 100), the whole token request through Django's handler and each piece of it
 the security rules need, with the very functions the endpoint runs: the agent with its owner and
 registered scopes (as the process remembers it, and reloaded from the database), the person's
-standing grant locked against a concurrent narrowing, the token's row (revocation of one token,
-the agent page), its audit record, the ES256 signature and the rate limiter with the agents'
+standing grant, the token's row (revocation of one token, the agent page) with its audit record
+in one statement guarded by the grant, the ES256 signature and the rate limiter with the agents'
 version. What is left is oauthlib, django-oauth-toolkit and Django's request handling.
 Prints JSON. Run as `python -m bench.inprocess.token_rules` with AgentAuth's environment.
 """
@@ -38,17 +38,12 @@ def main():
 
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.db import transaction
     from django.test import Client
     from django.utils import timezone
-    from oauth2_provider.models import set_token_value
 
-    from agentauth.audit import trail
     from agentauth.consent import grants
     from agentauth.identity import known_agents, tokens
-    from agentauth.identity.models import AccessToken
     from agentauth.lib import ratelimit
-    from agentauth.lib.inserts import insert
     from agentauth.oauth.registration import register_agent
 
     person = get_user_model().objects.filter(is_active=True).order_by("pk").first()
@@ -83,21 +78,22 @@ def main():
     def agent_reload():
         known_agents.load(agent.client_id)
 
-    def locked_grant():
-        with transaction.atomic():
-            grants.standing_grant(person, agent, lock=True)
+    def grant():
+        grants.standing_grant(person, agent)
 
-    def token_row():
-        with transaction.atomic():
-            row = AccessToken(
-                user=person, application=agent, scope="documents:read", expires=timezone.now() + timedelta(minutes=10)
-            )
-            set_token_value(row, f"{raw}{time.time_ns()}")
-            insert(row)
+    consent = grants.standing_grant(person, agent)
 
-    def audit_record():
-        with transaction.atomic():
-            trail.record("token.issued", actor_type="agent", actor=agent.client_id, subject=person, agent=agent)
+    def write():
+        tokens.store(
+            f"{raw}{time.time_ns()}",
+            user=person,
+            agent=agent,
+            scope="documents:read",
+            expires=timezone.now() + timedelta(minutes=10),
+            jti=str(time.time_ns()),
+            grant_type="client_credentials",
+            consent=consent,
+        )
 
     def limiter():
         buckets = [("token", f"token:agent:{agent.client_id}"), ("token_ip", "token:ip:bench")]
@@ -107,9 +103,8 @@ def main():
         "whole": whole,
         "agent": agent_remembered,
         "agent_reload": agent_reload,
-        "grant": locked_grant,
-        "token_row": token_row,
-        "audit": audit_record,
+        "grant": grant,
+        "write": write,
         "sign": lambda: tokens._sign(claims),
         "rate_limit": limiter,
     }

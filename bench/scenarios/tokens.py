@@ -73,9 +73,8 @@ def run(prepared, budget):
 
 RULES = {  # bench/inprocess/token_rules.py's parts, and what each is for
     "agent": "the agent, its owner and registered scopes, as the process remembers them (client authentication)",
-    "grant": "the person's standing grant, locked against a concurrent narrowing",
-    "token_row": "the token's row (revoking one token, the agent page, refresh families)",
-    "audit": "the token's audit record",
+    "grant": "the person's standing grant (read as it stands)",
+    "write": "the token's row and audit record, one statement, written only while the grant is unchanged",
     "sign": "the ES256 signature",
     "rate_limit": "the rate limiter and the agents' version (two buckets, one Lua call)",
 }
@@ -108,7 +107,7 @@ def rule_costs(system, authlib, budget):
     if authlib is not None and authlib.cpu_ms_per_request:
         notes.append(
             f"Authlib's whole request costs {authlib.cpu_ms_per_request:.1f} ms of server CPU under load; the database "
-            f"work AgentAuth's rules need (agent, grant, token row, audit record) costs "
-            f"{sum(costs[name] for name in ('agent', 'grant', 'token_row', 'audit')):.1f} ms in process."
+            f"work AgentAuth's rules need (agent, grant, token row and audit record) costs "
+            f"{sum(costs[name] for name in ('agent', 'grant', 'write')):.1f} ms in process."
         )
     return rows, notes
