@@ -14,7 +14,20 @@ class GrantAdmin(admin.ModelAdmin):
     list_filter = ["revoked_at"]
     search_fields = ["user__username", "agent__name", "agent__client_id"]
     raw_id_fields = ["user", "agent"]
+    fields = ["user", "agent", "scopes", "granted_at", "changed_at", "revoked_at"]
     actions = ["revoke"]
+
+    def get_readonly_fields(self, request, obj=None):
+        stamps = ["granted_at", "changed_at", "revoked_at"]
+        return stamps if obj is None else ["user", "agent", *stamps]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting the row would leave its tokens alive: the revoke action cuts them
+
+    def save_model(self, request, obj, form, change):
+        # Through the consent functions, as the person's own changes go: history, audit record,
+        # the removed scopes' tokens revoked at once, and the change seen by token requests.
+        obj.pk = grants.set_scopes(obj.user, obj.agent, obj.scopes, via=GrantChange.Via.ADMIN).pk
 
     @admin.display(description="scopes")
     def scope_list(self, grant):

@@ -206,3 +206,26 @@ def test_nul_bytes_in_hostile_input_do_not_break_the_log(db):
     entry = AuditEvent.objects.get(event="test.hostile")
     assert "\x00" not in entry.actor + entry.client_id + entry.scope + json.dumps(entry.details)
     assert "intact" in verify()
+
+
+@pytest.mark.catalogue("RV-02")
+def test_an_admin_narrowing_a_grant_goes_through_consent_and_cuts_the_tokens(
+    admin_client, client, oauth, cc_agent, alice
+):
+    from agentauth.consent.models import Grant, GrantChange
+
+    token = oauth.token({"grant_type": "client_credentials"}, cc_agent).json()["access_token"]
+    grant = Grant.objects.get(user=alice, agent=cc_agent)
+
+    saved = admin_client.post(
+        f"/admin/consent/grant/{grant.pk}/change/", {"scopes": '["documents:read"]', "user": "999", "agent": "999"}
+    )
+    deleted = admin_client.post(f"/admin/consent/grant/{grant.pk}/delete/", {"post": "yes"})
+
+    assert saved.status_code == 302 and deleted.status_code == 403
+    grant.refresh_from_db()
+    assert grant.scopes == ["documents:read"] and grant.user == alice and grant.agent == cc_agent
+    assert grant.changes.first().via == GrantChange.Via.ADMIN and grant.changes.first().summary == "narrowed"
+    assert AuditEvent.objects.filter(event="consent.narrowed", actor_type="admin").exists()
+    refused = client.get("/api/v1/documents/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert refused.status_code == 401
