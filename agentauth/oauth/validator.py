@@ -2,7 +2,8 @@
 
 Every decision is keyed on `request.client` (the authenticated agent), never on a client_id
 argument (CVE-2026-118669). The token endpoint runs in one transaction (views.TokenView), so the
-row locks taken here hold until the tokens are saved.
+row locks taken here hold until the tokens are saved; client credentials take none, and write
+their token only while the grant they read is unchanged (`tokens.store`).
 """
 
 import contextlib

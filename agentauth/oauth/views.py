@@ -46,7 +46,8 @@ CHANGED_GRANT_RETRIES = 3
 @method_decorator(login_not_required, name="dispatch")
 class TokenView(OAuthLibMixin, View):
     """The token endpoint. One transaction per request: a code is consumed if and only if
-    tokens were saved, and a refresh token rotates together with its successor."""
+    tokens were saved, and a refresh token rotates together with its successor. Client
+    credentials change nothing but the token they write, in one statement, so they need none."""
 
     def post(self, request, *args, **kwargs):
         response = self.answer(request)
