@@ -17,7 +17,8 @@ and the inserts in one transaction.
 from django.db import connections, router, transaction
 from django.db.models.signals import post_save, pre_save
 
-_statements = {}  # (model, database alias) -> (fields, SQL)
+# (model, database alias) -> (fields, the INSERT, the same INSERT taking its values from a `guard` CTE)
+_statements = {}
 _guarded = {}  # (guard model, guard fields, row models, database alias) -> SQL
 
 
@@ -27,7 +28,8 @@ class Changed(Exception):
 
 def insert(instance):
     """Save the new `instance` in one INSERT and set its primary key; returns it."""
-    using, connection, fields, sql = _prepare(instance)
+    using, (fields, sql, _) = _prepare(instance)
+    connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(sql, _values(instance, fields, connection))
         _saved(instance, cursor.fetchone()[0], using)
@@ -48,11 +50,11 @@ def insert_while(unchanged, fields, *instances):
         if not still:  # raised outside the block, which an enclosing transaction outlives
             raise Changed
         return list(instances)
-    prepared = [_prepare(instance) for instance in instances]
+    statements = [_prepare(instance)[1] for instance in instances]
     key = (type(unchanged), tuple(fields), tuple(type(instance) for instance in instances), using)
-    sql = _guarded.get(key) or _guarded_statement(key, connection, prepared)
+    sql = _guarded.get(key) or _guarded_statement(key, connection, statements)
     params = [unchanged.pk, *(_guard_value(unchanged, name, connection) for name in fields)]
-    for instance, (_, _, row_fields, _) in zip(instances, prepared, strict=True):
+    for instance, (row_fields, _, _) in zip(instances, statements, strict=True):
         params += _values(instance, row_fields, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -78,8 +80,7 @@ def _prepare(instance):
     if pre_save.has_listeners(model) or post_save.has_listeners(model):
         raise TypeError(f"{model.__name__} has save receivers: use save(), which sends them the signals")
     using = router.db_for_write(model, instance=instance)
-    fields, sql = _statements.get((model, using)) or _statement(model, using)
-    return using, connections[using], fields, sql
+    return using, _statements.get((model, using)) or _statement(model, using)
 
 
 def _values(instance, fields, connection):
@@ -95,14 +96,16 @@ def _statement(model, using):
     quote = connections[using].ops.quote_name
     meta = model._meta
     fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
-    columns = ", ".join(quote(field.column) for field in fields)
+    into = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)})"
     values = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({values}) RETURNING {quote(meta.pk.column)}"  # noqa: S608
-    _statements[model, using] = fields, sql
-    return fields, sql
+    returning = f"RETURNING {quote(meta.pk.column)}"
+    from_guard = f"{into} SELECT {values} FROM guard {returning}"  # noqa: S608 - quoted names, %s values
+    statement = fields, f"{into} VALUES ({values}) {returning}", from_guard
+    _statements[model, using] = statement
+    return statement
 
 
-def _guarded_statement(key, connection, prepared):
+def _guarded_statement(key, connection, statements):
     """WITH guard AS (SELECT 1 ... FOR SHARE), row0 AS (INSERT ... SELECT ... FROM guard), ...
     SELECT the new primary keys (NULL when the guard found nothing)."""
     guard_model, guard_fields, models, _ = key
@@ -111,12 +114,7 @@ def _guarded_statement(key, connection, prepared):
     columns = [meta.pk.column, *(meta.get_field(name).column for name in guard_fields)]
     conditions = " AND ".join(f"{quote(column)} = %s" for column in columns)
     parts = [f"guard AS (SELECT 1 FROM {quote(meta.db_table)} WHERE {conditions} FOR SHARE)"]  # noqa: S608
-    for index, (model, (_, _, fields, _)) in enumerate(zip(models, prepared, strict=True)):
-        columns = ", ".join(quote(field.column) for field in fields)
-        values = ", ".join(["%s"] * len(fields))
-        pk = quote(model._meta.pk.column)
-        table = quote(model._meta.db_table)
-        parts.append(f"row{index} AS (INSERT INTO {table} ({columns}) SELECT {values} FROM guard RETURNING {pk})")  # noqa: S608
+    parts += [f"row{index} AS ({from_guard})" for index, (_, _, from_guard) in enumerate(statements)]
     pks = ", ".join(f"(SELECT {quote(m._meta.pk.column)} FROM row{i})" for i, m in enumerate(models))  # noqa: S608
     sql = f"WITH {', '.join(parts)} SELECT {pks}"  # noqa: S608
     _guarded[key] = sql
