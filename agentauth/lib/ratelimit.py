@@ -1,5 +1,14 @@
 """Token buckets: atomic in Redis (one Lua script per check), in process on the embedded default.
 
+A process that spends from a bucket often takes several tokens at once and spends them without
+asking again (a lease), so a busy agent's calls mostly make no round trip. The bucket in Redis
+still holds the limit across processes: no process spends a token it did not take from it. A
+lease starts at one token (a check per call, exact) and doubles each time the process spends all
+of one before it expires, up to LEASE_MAX and a twentieth of the bucket; one that expires unspent
+is dropped and the next is half its size. So a process holds back at most a twentieth of a bucket
+for at most LEASE_SECONDS, and only from a bucket it is spending fast; tight limits (under 40 per
+period) are always checked per call.
+
 When Redis cannot answer, each process enforces the same rate with its own buckets: limits never
 switch off, and approvals (which must keep working from the database) are not refused wholesale.
 Only when even that fails does a check raise RateLimitUnavailable, and the caller answers 503.
@@ -23,38 +32,44 @@ _RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour)$")
 _SECONDS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
 # KEYS: the buckets, spent in turn, then optionally a version key to read; ARGV: now, then
-# capacity and refill per second for each bucket. Returns {0, 0} when every bucket allowed the
-# call, else {index of the first empty one, ms to wait}; the buckets before it stay spent, exactly
-# as checking them one by one would leave them. With a version key, an allowed call also gets its
-# value ({0, 0, value}), set first to one no earlier epoch of the key held (the server's clock
-# in microseconds) when it is missing, e.g. after Redis restarted empty.
+# capacity, refill per second and tokens wanted (at least one) for each bucket. Each bucket gives
+# what it holds up to what is wanted. Returns {0, 0, version, given...} when every bucket gave,
+# else {index of the first empty one, ms to wait, '', given...}; the buckets before it stay
+# spent, exactly as checking them one by one would leave them. The version is the value of the
+# version key ('' without one), set first to one no earlier epoch of the key held (the server's
+# clock in microseconds) when it is missing, e.g. after Redis restarted empty.
 _LUA = """
 local now = tonumber(ARGV[1])
-local buckets = (#ARGV - 1) / 2
+local buckets = (#ARGV - 1) / 3
+local given = {}
 for i = 1, buckets do
   local key = KEYS[i]
-  local capacity = tonumber(ARGV[2 * i])
-  local rate = tonumber(ARGV[2 * i + 1])
+  local capacity = tonumber(ARGV[3 * i - 1])
+  local rate = tonumber(ARGV[3 * i])
+  local wanted = tonumber(ARGV[3 * i + 1])
   local bucket = redis.call('HMGET', key, 'tokens', 'at')
   local tokens = tonumber(bucket[1]) or capacity
   local at = tonumber(bucket[2]) or now
   tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
-  local allowed = tokens >= 1
-  if allowed then tokens = tokens - 1 end
+  local give = math.min(wanted, math.floor(tokens))
+  tokens = tokens - give
   redis.call('HSET', key, 'tokens', tokens, 'at', now)
   redis.call('PEXPIRE', key, math.ceil(capacity / rate * 1000) + 1000)
-  if not allowed then return {i, math.ceil((1 - tokens) / rate * 1000)} end
+  if give < 1 then return {i, math.ceil((1 - tokens) / rate * 1000), '', unpack(given)} end
+  given[i] = give
 end
 local version = KEYS[buckets + 1]
-if not version then return {0, 0} end
+if not version then return {0, 0, '', unpack(given)} end
 local value = redis.call('GET', version)
 if not value then
   local clock = redis.call('TIME')
   value = string.format('%s%06d', clock[1], clock[2])
   redis.call('SET', version, value)
 end
-return {0, 0, value}
+return {0, 0, value, unpack(given)}
 """
+LEASE_SECONDS = 1.0
+LEASE_MAX = 32
 
 
 class RateLimitUnavailable(Exception):
@@ -102,7 +117,7 @@ class _LocalBuckets:
     def take(self, key, rate):
         with self.lock:
             bucket = self.buckets.get(key)
-            if bucket is None or bucket.rate != rate:
+            if bucket is None:
                 bucket = self.buckets[key] = Bucket(rate)
             return bucket.take()
 
@@ -112,6 +127,56 @@ class _LocalBuckets:
 
 
 _local = _LocalBuckets()
+
+
+class _Lease:
+    __slots__ = ("size", "left", "until")
+
+    def __init__(self, size, left, until):
+        self.size, self.left, self.until = size, left, until
+
+
+class _Leases:
+    """The tokens this process took from Redis buckets and has not spent yet (see the module's doc)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.leases = {}
+
+    def spend(self, key, now):
+        """Spend one leased token of bucket `key`; False when there is none to spend."""
+        with self.lock:
+            lease = self.leases.get(key)
+            if lease is None or lease.left < 1 or now >= lease.until:
+                return False
+            lease.left -= 1
+            return True
+
+    def wanted(self, key, rate, now):
+        """How many tokens to ask the bucket for: one to start with; twice the last lease when it
+        is spent before it expires, as many when it was spent by then, half when some expired."""
+        most = max(1, min(LEASE_MAX, rate.capacity // 20))
+        with self.lock:
+            lease = self.leases.get(key)
+            if lease is None:
+                return 1
+            if lease.left >= 1:
+                return max(1, min(most, lease.size // 2))
+            return min(most, lease.size * 2 if now < lease.until else lease.size)
+
+    def keep(self, key, size, given, now):
+        """Keep what a bucket gave beyond the token spent now, until LEASE_SECONDS from now."""
+        with self.lock:
+            if len(self.leases) > 10_000:  # keys are per agent, person and address: forget the idle ones
+                self.leases = {key: lease for key, lease in self.leases.items() if now < lease.until}
+            self.leases[key] = _Lease(size, given - 1, now + LEASE_SECONDS)
+
+    def clear(self):
+        with self.lock:
+            self.leases.clear()
+
+
+_leases = _Leases()
 
 
 @functools.cache
@@ -151,19 +216,28 @@ def password_checks(account, ip):
 
 def _spend(limited, version_key=None):
     """(Seconds to wait for the first empty bucket of `limited` ((key, Rate) pairs) or None, the
-    value of `version_key` or None)."""
+    value of `version_key` or None). Each rate has a bucket of its own under a key: a call with a
+    tighter rate (a payment's) never clamps the bucket its other calls spend from. Leased tokens
+    are spent first, so a call one bucket refuses may have spent a leased token of another."""
+    limited = [(f"{key}:{rate.capacity}/{rate.per_seconds}s", rate) for key, rate in limited]
     if settings.REDIS_URL:
-        script = _script(settings.REDIS_URL)
+        now = time.monotonic()
+        asked = [(key, rate, _leases.wanted(key, rate, now)) for key, rate in limited if not _leases.spend(key, now)]
+        if not asked and version_key is None:
+            return None, None
         args = [time.time()]
-        for _, rate in limited:
-            args += [rate.capacity, rate.refill]
-        keys = [f"agentauth:bucket:{key}" for key, _ in limited] + ([version_key] if version_key else [])
+        for _, rate, wanted in asked:
+            args += [rate.capacity, rate.refill, wanted]
+        keys = [f"agentauth:bucket:{key}" for key, _, _ in asked] + ([version_key] if version_key else [])
         try:
-            empty, wait_ms, *version = script(keys=keys, args=args)
+            empty, wait_ms, version, *given = _script(settings.REDIS_URL)(keys=keys, args=args)
         except redis.RedisError:
             log.warning("rate limiter: Redis unreachable, enforcing the limits per process")
+            limited = [(key, rate) for key, rate, _ in asked]
         else:
-            return (wait_ms / 1000 if empty else None), (version[0] if version else None)
+            for (key, _, wanted), count in zip(asked, given, strict=False):
+                _leases.keep(key, wanted, count, now)
+            return (wait_ms / 1000 if empty else None), (version or None)
     for key, rate in limited:
         allowed, wait = _local.take(key, rate)
         if not allowed:
@@ -199,5 +273,6 @@ _tightest = _Tightest()
 
 
 def reset():
-    """Forget every local bucket (tests)."""
+    """Forget every local bucket and lease (tests)."""
     _local.clear()
+    _leases.clear()
