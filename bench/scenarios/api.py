@@ -1,8 +1,9 @@
 """Scenario 2: a protected API call, GET /api/v1/documents/ with a bearer token, 32 clients at once.
 
 AgentAuth verifies its JWT offline and checks the revocation list in Redis; DOT looks the opaque
-token up in PostgreSQL on every request. Same DRF view shape, same documents, same clients. Then
-the authentication step alone, in process: microseconds per call and database queries.
+token up in PostgreSQL on every request. Same DRF view shape, same documents, same clients. Beside
+them, AgentAuth's own view with nothing checked (bench/inprocess/unguarded.py): the ratio's ceiling.
+Then the authentication step alone, in process: microseconds per call and database queries.
 """
 
 import dataclasses
@@ -16,6 +17,7 @@ from ..harness.measure import compare
 SCENARIO = "2 protected API"
 UNIT = "req/s"
 AUTH_STEP_LIMIT_US = 150
+CEILING = "the same view, nothing checked (bench/inprocess/unguarded.py, gunicorn, 2 sync workers)"
 
 
 def with_tokens(system):
@@ -35,7 +37,11 @@ def run(prepared, budget):
     dot = dataclasses.replace(
         prepared.dot(fast_hasher=True), label=f"DOT, token looked up per call (gunicorn, {systems.WORKERS} sync)"
     )
-    entries = {"dot": dot, "agentauth": production, "agentauth-other": other}
+    ceiling = dataclasses.replace(
+        prepared.agentauth("gunicorn", app="bench.inprocess.unguarded:application", BENCH_CEILING="1"),
+        label=CEILING,
+    )
+    entries = {"dot": dot, "agentauth": production, "agentauth-other": other, "ceiling": ceiling}
     loads, failures = compare(
         [(key, system, with_tokens(system)) for key, system in entries.items()], prepared, budget, "api"
     )
@@ -73,8 +79,26 @@ def run(prepared, budget):
         rows.append(report.row(SCENARIO, "failed requests under load", aa.errors, "", "0", met=aa.errors == 0))
     if aa and "agentauth-other" in loads:
         rows.append(report.server_choice_row(SCENARIO, UNIT, loads, production, other))
+    rows += ceiling_rows(aa, dot, loads.get("ceiling"), entries["dot"].label)
     micro_rows, micro_notes = auth_step(prepared, budget)
     return {"rows": rows + micro_rows, "notes": notes + micro_notes}
+
+
+def ceiling_rows(aa, dot, ceiling, dot_label):
+    """How far any authentication could take the ratio (the view with nothing checked against DOT),
+    and what AgentAuth's checks cost under load (AgentAuth against that view)."""
+    if not (aa and dot and ceiling):
+        return []
+    return [
+        report.ratio_row(
+            SCENARIO, "ceiling: the same view with nothing checked, vs DOT", ceiling.ok_per_second, UNIT,
+            dot_label, dot.ok_per_second,
+        ),
+        report.ratio_row(
+            SCENARIO, "documents list throughput vs that ceiling (what AgentAuth's checks cost)", aa.ok_per_second,
+            UNIT, CEILING, ceiling.ok_per_second,
+        ),
+    ]  # fmt: skip
 
 
 def auth_step(prepared, budget):
