@@ -45,7 +45,7 @@ def test_a_tight_limit_is_checked_on_every_call():
     statuses = [ratelimit.take(key, "30/min")[0] for _ in range(31)]
 
     assert statuses == [True] * 30 + [False]
-    assert round_trips() - before == 31
+    assert round_trips() - before >= 31  # one per call (the count is server-wide: never fewer)
 
 
 @needs_redis
