@@ -168,7 +168,7 @@ class _Leases:
         """Keep what a bucket gave beyond the token spent now, until LEASE_SECONDS from now."""
         with self.lock:
             if len(self.leases) > 10_000:  # keys are per agent, person and address: forget the idle ones
-                self.leases = {key: lease for key, lease in self.leases.items() if now < lease.until}
+                self.leases = {name: lease for name, lease in self.leases.items() if now < lease.until}
             self.leases[key] = _Lease(size, given - 1, now + LEASE_SECONDS)
 
     def clear(self):

@@ -252,6 +252,7 @@ def report(results, usage, setup, elapsed):
         )
     notes += [f"A {mode} round was still running at the budget's deadline: dropped." for mode in usage.aborted]
     (share_web, share_a, share_b, share_w), (ms_web, ms_a, ms_b, ms_w) = usage.shares, usage.ms_per_approval
+    per_approval = ms_web + ms_a + ms_b + ms_w
     notes += [
         f"{PAIRS} agent/person pairs, one approval each per round, so {PAIRS} approvals are open at once "
         f"({PAIRS} sockets on B, {PAIRS} long-polls parked on A). spread: each pair asks, then decides, at a "
@@ -268,10 +269,10 @@ def report(results, usage, setup, elapsed):
         f"{usage.client_share:.2f}, its loop lag p99 {usage.lags.get('p99_ms', 0):.0f} / max "
         f"{usage.lags.get('max_ms', 0):.0f} ms; machine load average "
         f"{usage.load:.1f} (2 cores, shared).",
-        f"What a burst asks of the CPU: {ms_web + ms_a + ms_b + ms_w:.0f} ms per approval across the four "
-        "processes (both legs, the notification and the run), so "
-        f"{PAIRS} at once are {PAIRS * (ms_web + ms_a + ms_b + ms_w) / 1000:.1f} s of CPU for 2 cores shared with "
-        f"PostgreSQL, Redis and this client. For the last of {PAIRS} to cross a leg within {TARGET_MS:g} ms, the "
+        f"What a burst asks of the CPU: {per_approval:.0f} ms per approval across the four processes (both legs, "
+        f"the notification and the run), so {PAIRS} at once are {PAIRS * per_approval / 1000:.1f} s of CPU for 2 "
+        f"cores shared with PostgreSQL, Redis and this client. For the last of {PAIRS} to cross a leg within "
+        f"{TARGET_MS:g} ms, the "
         f"work on that leg could take at most {2 * TARGET_MS / PAIRS:g} ms of CPU per approval.",
         f"AGENTAUTH_RATE_* raised; the payments:execute bucket (30/min per agent) is hard-coded but each agent "
         f"asks at most 4 times. migrate {setup:.1f} s; whole scenario {elapsed:.1f} s.",
