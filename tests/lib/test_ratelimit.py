@@ -65,6 +65,7 @@ def test_a_lease_that_expires_unspent_is_dropped_and_the_next_is_half_as_big():
 
 
 @needs_redis
+@pytest.mark.catalogue("RL-02")
 def test_processes_sharing_a_bucket_never_spend_more_than_it_holds():
     key = f"shared-{uuid.uuid4()}"
     program = (
@@ -86,6 +87,7 @@ def test_processes_sharing_a_bucket_never_spend_more_than_it_holds():
 
 
 @needs_redis
+@pytest.mark.catalogue("RL-03")
 def test_a_tighter_limit_on_some_calls_does_not_shrink_the_bucket_of_the_others(settings):
     settings.AGENTAUTH_RATE_LIMITS = {"default": {"agent": "100/min"}, "payments:execute": {"agent": "3/min"}}
     buckets = [("agent", f"api:agent:{uuid.uuid4()}")]
@@ -97,6 +99,7 @@ def test_a_tighter_limit_on_some_calls_does_not_shrink_the_bucket_of_the_others(
     assert all(reads)  # one bucket per rate: the payments' 3/min did not clamp the agent's 100/min
 
 
+@pytest.mark.catalogue("RL-02")
 def test_without_redis_alternating_rates_does_not_refill_a_bucket(settings):
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     settings.AGENTAUTH_RATE_LIMITS = {"default": {"agent": "5/min"}, "payments:execute": {"agent": "2/min"}}
