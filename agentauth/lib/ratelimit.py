@@ -143,23 +143,18 @@ class _Leases:
         self.lock = threading.Lock()
         self.leases = {}
 
-    def spend(self, key, now):
-        """Spend one leased token of bucket `key`; False when there is none to spend."""
-        with self.lock:
-            lease = self.leases.get(key)
-            if lease is None or lease.left < 1 or now >= lease.until:
-                return False
-            lease.left -= 1
-            return True
-
-    def wanted(self, key, rate, now):
-        """How many tokens to ask the bucket for: one to start with; twice the last lease when it
-        is spent before it expires, as many when it was spent by then, half when some expired."""
+    def take(self, key, rate, now):
+        """Spend one leased token of bucket `key` and return 0; or, with none to spend, return
+        how many to ask the bucket for: one to start with; twice the last lease when it is spent
+        before it expires, as many when it was spent by then, half when some expired."""
         most = max(1, min(LEASE_MAX, rate.capacity // 20))
         with self.lock:
             lease = self.leases.get(key)
             if lease is None:
                 return 1
+            if lease.left >= 1 and now < lease.until:
+                lease.left -= 1
+                return 0
             if lease.left >= 1:
                 return max(1, min(most, lease.size // 2))
             return min(most, lease.size * 2 if now < lease.until else lease.size)
@@ -222,7 +217,7 @@ def _spend(limited, version_key=None):
     limited = [(f"{key}:{rate.capacity}/{rate.per_seconds}s", rate) for key, rate in limited]
     if settings.REDIS_URL:
         now = time.monotonic()
-        asked = [(key, rate, _leases.wanted(key, rate, now)) for key, rate in limited if not _leases.spend(key, now)]
+        asked = [(key, rate, wanted) for key, rate in limited if (wanted := _leases.take(key, rate, now))]
         if not asked and version_key is None:
             return None, None
         args = [time.time()]
