@@ -9,9 +9,7 @@ import requests
 from authlib.common.security import generate_token
 from authlib.integrations.requests_client import OAuth2Session
 
-from ..factories import UserFactory
-
-PASSWORD = "correct horse battery staple"
+from ..factories import PASSWORD, UserFactory
 
 
 @pytest.fixture

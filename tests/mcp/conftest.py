@@ -13,8 +13,6 @@ from ..factories import UserFactory
 from ..https_documents import DocumentServer
 from ..servers import BIN, asgi_process, free_port, run_command, spawn, stop, wait_until_up
 
-PASSWORD = "correct horse battery staple"
-
 
 @pytest.fixture
 def documents_host(tmp_path):

@@ -20,8 +20,8 @@ from approvals.models import ApprovalRequest
 from examples.models import Payment
 
 from ..browser.conftest import CHROMIUM_ARGS
+from ..factories import PASSWORD
 from ..servers import free_port
-from .conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

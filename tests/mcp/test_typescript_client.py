@@ -15,8 +15,8 @@ from agentauth.identity.models import Agent
 
 from ..browser.conftest import CHROMIUM_ARGS
 from ..conftest import missing_service
+from ..factories import PASSWORD
 from ..servers import free_port
-from .conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CLIENT = Path(__file__).resolve().parents[1] / "strict" / "mcp_client.mjs"
