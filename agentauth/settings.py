@@ -237,6 +237,10 @@ PASSWORD_HASHERS = [
     # keyed HMAC instead of 1.5M PBKDF2 rounds (see agentauth/hashers.py and the README).
     "agentauth.identity.hashers.ClientSecretHasher",
 ]
+# ModelBackend's rules and the db session engine's storage; both read their row by a query
+# compiled once (people signed in under ModelBackend's path sign in again, once).
+AUTHENTICATION_BACKENDS = ["agentauth.identity.backends.PersonBackend"]
+SESSION_ENGINE = "agentauth.identity.sessions"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "portal:dashboard"
 LOGOUT_REDIRECT_URL = "login"

@@ -6,6 +6,7 @@ is no side door around the sign-in limits.
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -114,7 +115,7 @@ def sign_in(request):
         trail.record("signin.failure", outcome="failure", details={"method": "passkey", "why": str(refused)[:200]})
         return _error(400, "access_denied", str(refused))
     request.signin_method = "passkey"
-    login(request, passkey.user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, passkey.user, backend=settings.AUTHENTICATION_BACKENDS[0])
     target = body.get("next")
     if not (isinstance(target, str) and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})):
         target = reverse("portal:dashboard")

@@ -421,7 +421,7 @@ def seed_children(spec):
         key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
         data = {
             "_auth_user_id": str(user.pk),
-            "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+            "_auth_user_backend": settings.AUTHENTICATION_BACKENDS[0],
             "_auth_user_hash": user.get_session_auth_hash(),
             "auth_time": now,
         }
