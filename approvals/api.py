@@ -1,6 +1,8 @@
 """JSON endpoints: the agent's view of its approval (bearer token, with long-polling), the person's
 decision (session + CSRF), and the DRF helper that turns a critical request into 202 Accepted."""
 
+import contextlib
+import logging
 import time
 
 from asgiref.sync import sync_to_async
@@ -30,8 +32,10 @@ from passkeys import freshness
 
 from . import lookups, services
 from .cards import agent_view, card
-from .groups import approval_group
+from .groups import APPROVAL_ID, approval_group
 from .models import AlreadyDecided, ApprovalRequest
+
+log = logging.getLogger(__name__)
 
 # A long-poll holds while the approval is in one of these, until the status moves on.
 WAITING = {ApprovalRequest.Status.PENDING, ApprovalRequest.Status.APPROVED}
@@ -147,49 +151,60 @@ async def approval_status(request, approval_id):
     claims, refusal = await _caller(request)
     if refusal:
         return refusal
-    approval = await _load(approval_id, claims)
-    if approval is None:
-        return JsonResponse({"error": "not_found"}, status=404)
     try:
         # Any sane number of seconds is accepted and capped (the cap is the server's to change).
         wait = min(float(numbers.number(request.GET.get("wait", "0"), low=0, high=3600)), settings.APPROVAL_MAX_WAIT)
     except numbers.Invalid as error:
         return JsonResponse({"error": "invalid_request", "error_description": f"wait: {error}"}, status=400)
-    view = agent_view(approval)
-    if wait and view["status"] in WAITING:
-        view = await _wait_for_change(approval, claims, wait)
-        if view is None:  # deleted meanwhile (its person's account was)
-            return JsonResponse({"error": "not_found"}, status=404)
+    if wait and APPROVAL_ID.fullmatch(approval_id):
+        view = await _view_after_a_change(approval_id, claims, wait)
+    else:
+        view = await _view(approval_id, claims)
+    if view is None:  # not this agent's and person's, or never was (AP-04), or deleted meanwhile
+        return JsonResponse({"error": "not_found"}, status=404)
     response = JsonResponse(view)
     response["Cache-Control"] = "no-store"
     return response
 
 
-async def _wait_for_change(approval, claims, wait):
-    """Hold until the approval's status changes (pending → decided, approved → executed or
-    failed), it expires, or `wait` runs out; return what the agent may know of it then (the
-    agent_view), or None once it is gone.
+async def _view_after_a_change(approval_id, claims, wait):
+    """What the agent may know of its approval (the agent_view) once its status changes (pending
+    → decided, approved → executed or failed), it expires, or `wait` runs out; None if it is not
+    theirs or is gone. A decided approval answers at once.
 
-    A push on the approval's group wakes us at once and carries that view of the committed
-    change, so answering takes no query: in a burst of decisions, queries were what the woken
-    long-polls queued for. The database answers at the start (a change before we joined the
-    group), every few seconds, and after a wake without a view, because pushes can be dropped.
+    We join the approval's group before the first read, so a change after that read is pushed to
+    us. A push carries the view of the committed change, so answering takes no query: in a burst
+    of decisions, queries were what the woken long-polls queued for. The database answers again
+    every few seconds, and after a wake without a view, because pushes can be dropped.
     """
-    layer = get_channel_layer()
-    channel = await layer.new_channel()
-    group = approval_group(approval.pk)
-    await layer.group_add(group, channel)
-    started_as = approval.effective_status
-    deadline = time.monotonic() + min(wait, max((approval.expires_at - timezone.now()).total_seconds(), 0) + 0.5)
+    layer, group = get_channel_layer(), approval_group(approval_id)
+    try:
+        channel = await layer.new_channel()
+        await layer.group_add(group, channel)
+    except Exception:  # the channel layer is down: answer as a plain poll would
+        log.warning("a long-poll answers at once: the channel layer is unavailable", exc_info=True)
+        return await _view(approval_id, claims)
     reader = ChannelReader(layer, channel)  # never cancels a receive: see agentauth.lib.channel_reads
     try:
-        view = await _view(approval.pk, claims)
+        approval = await _load(approval_id, claims)
+        if approval is None:
+            return None
+        view = agent_view(approval)
+        started_as = view["status"]
+        if started_as not in WAITING:
+            return view
+        deadline = time.monotonic() + min(wait, max((approval.expires_at - timezone.now()).total_seconds(), 0) + 0.5)
         while view is not None and view["status"] == started_as and (remaining := deadline - time.monotonic()) > 0:
-            pushed = (await reader.wait(min(remaining, RECHECK_SECONDS)) or {}).get("view")
-            view = pushed if pushed and pushed.get("approval_id") == approval.pk else await _view(approval.pk, claims)
+            try:
+                pushed = (await reader.wait(min(remaining, RECHECK_SECONDS)) or {}).get("view")
+            except Exception:  # the channel layer failed while we waited: the database answers
+                log.warning("a long-poll answers early: the channel layer failed", exc_info=True)
+                return await _view(approval_id, claims)
+            view = pushed if pushed and pushed.get("approval_id") == approval_id else await _view(approval_id, claims)
         return view
     finally:
-        await layer.group_discard(group, channel)
+        with contextlib.suppress(Exception):  # the group's entry expires on its own
+            await layer.group_discard(group, channel)
         await reader.close()
 
 

@@ -1,5 +1,11 @@
 """Channel group names: live delivery pushes to them, the agent's long-poll waits on them."""
 
+import re
+
+# What an approval id can be (URL-safe base64, at most the column's 64): anything else is no
+# approval, and no group name either.
+APPROVAL_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
 
 def person_group(user_id):
     return f"approvals.user.{int(user_id)}"

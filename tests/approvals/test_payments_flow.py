@@ -272,6 +272,15 @@ def test_long_poll_holds_an_approved_action_until_it_has_run(pay_token, person, 
     assert answer.json()["status"] == "approved" and time.monotonic() - started >= 0.9
 
 
+@pytest.mark.parametrize("approval_id", ["no.such.approval", "a%25b", "x" * 65, "unknown-but-well-formed"])
+def test_long_poll_on_what_is_no_approval_answers_404_at_once(pay_token, approval_id):
+    started = time.monotonic()
+
+    answer = status(pay_token, approval_id, wait=5)
+
+    assert answer.status_code == 404 and time.monotonic() - started < 2
+
+
 def test_wait_must_be_a_number(pay_token):
     approval_id = pay(pay_token).json()["approval_id"]
 

@@ -91,6 +91,23 @@ def test_with_redis_down_approvals_are_created_and_decided_and_run_once_it_is_ba
 
 
 @pytest.mark.catalogue("FT-01")
+def test_with_redis_down_an_agents_long_poll_answers_as_a_plain_poll(own_redis, person_and_agent):
+    person, agent = person_and_agent
+    token = token_for(agent)
+    with asgi_process(REDIS_URL=own_redis.url) as (base, _):
+        approval_id = pay(base, token).json()["approval_id"]
+        own_redis.stop()
+        started = time.monotonic()
+        polled = requests.get(
+            f"{base}/api/v1/approvals/{approval_id}?wait=20", headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        answered_after = time.monotonic() - started
+
+    assert polled.status_code == 200, polled.text  # not a 500: the database answers
+    assert polled.json()["status"] == "pending" and answered_after < 10
+
+
+@pytest.mark.catalogue("FT-01")
 def test_a_revoked_token_stays_refused_while_redis_is_down_and_after_it_restarts(own_redis, person_and_agent):
     person, agent = person_and_agent
     token = token_for(agent)
