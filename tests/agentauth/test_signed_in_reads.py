@@ -5,6 +5,7 @@ engine and ModelBackend read, and refuse what those refuse."""
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.sessions.backends import db
@@ -36,6 +37,13 @@ def test_a_session_reads_what_the_db_engine_reads(alice):
     assert ours == db.SessionStore(key).load()
     assert ours["_auth_user_id"] == str(alice.pk)
     assert len(queries) == 1
+
+
+def test_async_callers_read_the_same(alice):
+    _, key = signed_in(alice)
+
+    assert async_to_sync(SessionStore(key).aload)() == SessionStore(key).load()
+    assert async_to_sync(PersonBackend().aget_user)(alice.pk) == alice
 
 
 def test_an_expired_or_unknown_session_is_empty_and_its_key_dropped(alice):
